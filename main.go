@@ -1,0 +1,14 @@
+// Command dmctl drives Linux device-mapper directly, in the style of dmsetup,
+// and builds and runs thin-provisioning pools the way Docker's devicemapper
+// storage driver did.
+package main
+
+import (
+	"os"
+
+	"github.com/dmctl/dmctl/commands"
+)
+
+func main() {
+	os.Exit(commands.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
