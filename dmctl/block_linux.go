@@ -1,0 +1,191 @@
+package dmctl
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// fitrim is FITRIM, _IOWR('X', 121, struct fstrim_range); x/sys lacks it.
+const fitrim = 0xc0185879
+
+// fstrimRange is struct fstrim_range.
+type fstrimRange struct {
+	Start  uint64
+	Len    uint64
+	Minlen uint64
+}
+
+func ioctlPtr(fd int, req uintptr, p unsafe.Pointer) error {
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(p))
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+func blockSize(fd int) (uint64, error) {
+	var size uint64
+	err := ioctlPtr(fd, unix.BLKGETSIZE64, unsafe.Pointer(&size))
+	return size, err
+}
+
+// DeviceSize returns the size in bytes of a block device (BLKGETSIZE64) or
+// of a regular file.
+func DeviceSize(path string) (uint64, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, &Error{Op: "size", Device: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, &Error{Op: "size", Device: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFREG {
+		return uint64(st.Size), nil
+	}
+	size, err := blockSize(fd)
+	if err != nil {
+		return 0, &Error{Op: "size", Device: path, Err: err}
+	}
+	return size, nil
+}
+
+// LogicalSectorSize returns a block device's logical sector size (BLKSSZGET).
+func LogicalSectorSize(path string) (uint32, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, &Error{Op: "sector size", Device: path, Err: err}
+	}
+	defer unix.Close(fd)
+	n, err := unix.IoctlGetInt(fd, unix.BLKSSZGET)
+	if err != nil {
+		return 0, &Error{Op: "sector size", Device: path, Err: err}
+	}
+	return uint32(n), nil
+}
+
+// IsBlockDevice reports whether path is a block device, and its number.
+func IsBlockDevice(path string) (Dev, bool, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, false, &Error{Op: "stat", Device: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return 0, false, nil
+	}
+	return MakeDev(unix.Major(st.Rdev), unix.Minor(st.Rdev)), true, nil
+}
+
+// Discard discards a byte range of a block device (BLKDISCARD): the
+// storage below may reclaim it, and a thin device gives its blocks back to
+// the pool.
+func Discard(path string, offset, length uint64) error {
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &Error{Op: "discard", Device: path, Err: err}
+	}
+	defer unix.Close(fd)
+	r := [2]uint64{offset, length}
+	if err := ioctlPtr(fd, unix.BLKDISCARD, unsafe.Pointer(&r)); err != nil {
+		return &Error{Op: "discard", Device: path, Err: err}
+	}
+	return nil
+}
+
+// PunchHole deallocates a byte range of a file, keeping its size
+// (fallocate PUNCH_HOLE|KEEP_SIZE): the range reads as zeros afterwards.
+func PunchHole(file string, offset, length uint64) error {
+	fd, err := unix.Open(file, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &Error{Op: "punch hole", Device: file, Err: err}
+	}
+	defer unix.Close(fd)
+	if err := unix.Fallocate(fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(offset), int64(length)); err != nil {
+		return &Error{Op: "punch hole", Device: file, Err: err}
+	}
+	return nil
+}
+
+// AllocatedBytes returns how much storage a file really uses (st_blocks).
+func AllocatedBytes(file string) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(file, &st); err != nil {
+		return 0, &Error{Op: "stat", Device: file, Err: err}
+	}
+	return uint64(st.Blocks) * 512, nil
+}
+
+// FITrim asks the filesystem mounted at mountpoint to discard its unused
+// blocks (FITRIM, what fstrim does) and returns the bytes it trimmed.
+func FITrim(mountpoint string) (uint64, error) {
+	fd, err := unix.Open(mountpoint, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, &Error{Op: "fitrim", Device: mountpoint, Err: err}
+	}
+	defer unix.Close(fd)
+	r := fstrimRange{Len: ^uint64(0)}
+	if err := ioctlPtr(fd, fitrim, unsafe.Pointer(&r)); err != nil {
+		return 0, &Error{Op: "fitrim", Device: mountpoint, Err: err}
+	}
+	return r.Len, nil
+}
+
+// Mount mounts source on target.
+func Mount(source, target, fstype, data string, readOnly bool) error {
+	var flags uintptr
+	if readOnly {
+		flags |= unix.MS_RDONLY
+	}
+	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
+		return &Error{Op: "mount", Device: source + " on " + target, Err: err}
+	}
+	return nil
+}
+
+// Unmount unmounts target; with detach, lazily (MNT_DETACH).
+func Unmount(target string, detach bool) error {
+	flags := 0
+	if detach {
+		flags = unix.MNT_DETACH
+	}
+	if err := unix.Unmount(target, flags); err != nil {
+		return &Error{Op: "umount", Device: target, Err: err}
+	}
+	return nil
+}
+
+// Sync flushes all filesystems' dirty data (sync(2)).
+func Sync() { unix.Sync() }
+
+// ReadAhead returns a block device's read-ahead in 512-byte sectors, from
+// sysfs (bdi/read_ahead_kb), as libdevmapper reports it.
+func ReadAhead(dev Dev) (uint32, error) {
+	for _, f := range []string{"bdi/read_ahead_kb", "queue/read_ahead_kb"} {
+		b, err := os.ReadFile(fmt.Sprintf("/sys/dev/block/%d:%d/%s", dev.Major(), dev.Minor(), f))
+		if err != nil {
+			continue
+		}
+		kb, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32)
+		if err != nil {
+			return 0, &Error{Op: "read ahead", Device: dev.String(), Err: err}
+		}
+		return uint32(kb * 2), nil
+	}
+	return 0, &Error{Op: "read ahead", Device: dev.String(), Err: unix.ENOENT}
+}
+
+// BlockName returns the kernel name of a block device ("dm-3", "loop0"),
+// from sysfs.
+func BlockName(dev Dev) string {
+	target, err := os.Readlink(fmt.Sprintf("/sys/dev/block/%d:%d", dev.Major(), dev.Minor()))
+	if err != nil {
+		return ""
+	}
+	return target[strings.LastIndexByte(target, '/')+1:]
+}

@@ -1,0 +1,199 @@
+package dmctl
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ControlPath is where the device-mapper control node lives.
+const ControlPath = "/dev/mapper/control"
+
+// Control owns one open /dev/mapper/control file descriptor. Every
+// device-mapper operation is a method on it; the descriptor carries no
+// per-device state, so one Control serves a whole process. A Control is
+// safe for concurrent use.
+type Control struct {
+	fd      int
+	version Version // the kernel's ioctl interface version, read at Open
+	// nodes decides how /dev/mapper/<name> nodes are kept (see nodes_linux.go).
+	nodes nodePolicy
+	// start of the buffer size for growable requests; raised when a reply
+	// did not fit, so the next request starts big enough (as libdm does).
+	bufHint atomic.Int64
+}
+
+// Open opens the device-mapper control node, creating it from /proc/misc
+// when it is missing (as libdevmapper does), and reads the kernel's ioctl
+// interface version. It returns ErrUnavailable when the kernel has no
+// device-mapper and ErrPermission when the caller is not root.
+func Open() (*Control, error) {
+	fd, err := openControl()
+	if err != nil {
+		return nil, err
+	}
+	c := &Control{fd: fd, nodes: detectNodePolicy()}
+	r, err := c.run(&request{cmd: unix.DM_VERSION, op: "version"})
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	c.version = r.version
+	return c, nil
+}
+
+func openControl() (int, error) {
+	fd, err := unix.Open(ControlPath, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err == nil {
+		return fd, nil
+	}
+	switch {
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENXIO), errors.Is(err, unix.ENODEV):
+		minor, ok := miscMinor("/proc/misc", "device-mapper")
+		if !ok {
+			return -1, ErrUnavailable
+		}
+		if os.Geteuid() != 0 {
+			return -1, ErrPermission
+		}
+		if err := createControlNode(minor); err != nil {
+			return -1, &Error{Op: "create control node", Device: ControlPath, Err: err}
+		}
+		fd, err = unix.Open(ControlPath, unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, &Error{Op: "open", Device: ControlPath, Err: err}
+		}
+		return fd, nil
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+		return -1, ErrPermission
+	}
+	return -1, &Error{Op: "open", Device: ControlPath, Err: err}
+}
+
+// miscMinor finds the minor number of a misc device in /proc/misc.
+func miscMinor(path, name string) (uint32, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 2 && fields[1] == name {
+			n, err := strconv.ParseUint(fields[0], 10, 32)
+			if err != nil {
+				return 0, false
+			}
+			return uint32(n), true
+		}
+	}
+	return 0, false
+}
+
+func createControlNode(minor uint32) error {
+	if err := os.MkdirAll("/dev/mapper", 0o755); err != nil {
+		return err
+	}
+	const miscMajor = 10
+	err := unix.Mknod(ControlPath, unix.S_IFCHR|0o600, int(unix.Mkdev(miscMajor, minor)))
+	if errors.Is(err, unix.EEXIST) {
+		// A stale node (wrong numbers): replace it.
+		if err := os.Remove(ControlPath); err != nil {
+			return err
+		}
+		err = unix.Mknod(ControlPath, unix.S_IFCHR|0o600, int(unix.Mkdev(miscMajor, minor)))
+	}
+	return err
+}
+
+// Close closes the control descriptor.
+func (c *Control) Close() error {
+	if c == nil || c.fd < 0 {
+		return nil
+	}
+	err := unix.Close(c.fd)
+	c.fd = -1
+	return err
+}
+
+// KernelVersion returns the ioctl interface version the kernel reported at
+// Open.
+func (c *Control) KernelVersion() Version { return c.version }
+
+// run sends one request, following the buffer protocol for requests whose
+// reply may not fit: when the kernel sets DM_BUFFER_FULL_FLAG the request is
+// sent again with a buffer twice as large.
+func (c *Control) run(r *request) (reply, error) {
+	size := r.bufSize
+	if size == 0 {
+		size = smallBufferSize
+	}
+	if hint := int(c.bufHint.Load()); r.growable && hint > size {
+		size = hint
+	}
+	device := r.name
+	if device == "" {
+		device = r.uuid
+	}
+	if device == "" && r.dev != 0 {
+		device = r.dev.String()
+	}
+	for {
+		b, err := encode(r, size)
+		if err != nil {
+			return reply{}, &Error{Op: r.op, Device: device, Err: fmt.Errorf("%w: %w", unix.EINVAL, err)}
+		}
+		var since time.Duration
+		if r.cmd != unix.DM_VERSION {
+			since = monotonicNow()
+		}
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(c.fd), r.cmd, uintptr(unsafe.Pointer(&b[0])))
+		runtime.KeepAlive(b)
+		if errno != 0 {
+			return reply{}, c.ioctlError(r.op, device, errno, since)
+		}
+		rep, err := decodeReply(b)
+		if err != nil {
+			return reply{}, &Error{Op: r.op, Device: device, Err: err}
+		}
+		if rep.info.Flags&FlagBufferFull == 0 {
+			return rep, nil
+		}
+		if !r.growable || size >= maxBufferSize {
+			return reply{}, &Error{Op: r.op, Device: device, Err: fmt.Errorf("reply larger than %d bytes: %w", size, unix.ENOBUFS)}
+		}
+		size *= 2
+		c.bufHint.Store(int64(size))
+	}
+}
+
+// ioctlError wraps an errno, adding the kernel's own reason when it logged
+// one and a hint for the errors a user can fix.
+func (c *Control) ioctlError(op, device string, errno unix.Errno, since time.Duration) error {
+	if errno == unix.EACCES || errno == unix.EPERM {
+		return &Error{Op: op, Device: device, Err: fmt.Errorf("%w: %w", ErrPermission, errno)}
+	}
+	e := &Error{Op: op, Device: device, Err: errno}
+	if since != 0 && errno != unix.ENXIO {
+		e.Kernel = kernelReason(since)
+	}
+	return e
+}
+
+func monotonicNow() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
