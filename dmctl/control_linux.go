@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -153,14 +152,21 @@ func (c *Control) run(r *request) (reply, error) {
 		if err != nil {
 			return reply{}, &Error{Op: r.op, Device: device, Err: fmt.Errorf("%w: %w", unix.EINVAL, err)}
 		}
-		var since time.Duration
-		if r.cmd != unix.DM_VERSION {
-			since = monotonicNow()
+		mark := -1
+		if mayLog(r.cmd) {
+			mark = kmsgMark()
 		}
 		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(c.fd), r.cmd, uintptr(unsafe.Pointer(&b[0])))
 		runtime.KeepAlive(b)
 		if errno != 0 {
-			return reply{}, c.ioctlError(r.op, device, errno, since)
+			err := c.ioctlError(r.op, device, errno, mark)
+			if mark >= 0 {
+				unix.Close(mark)
+			}
+			return reply{}, err
+		}
+		if mark >= 0 {
+			unix.Close(mark)
 		}
 		rep, err := decodeReply(b)
 		if err != nil {
@@ -179,21 +185,24 @@ func (c *Control) run(r *request) (reply, error) {
 
 // ioctlError wraps an errno, adding the kernel's own reason when it logged
 // one and a hint for the errors a user can fix.
-func (c *Control) ioctlError(op, device string, errno unix.Errno, since time.Duration) error {
+func (c *Control) ioctlError(op, device string, errno unix.Errno, mark int) error {
 	if errno == unix.EACCES || errno == unix.EPERM {
 		return &Error{Op: op, Device: device, Err: fmt.Errorf("%w: %w", ErrPermission, errno)}
 	}
 	e := &Error{Op: op, Device: device, Err: errno}
-	if since != 0 && errno != unix.ENXIO {
-		e.Kernel = kernelReason(since)
+	if mark >= 0 && errno != unix.ENXIO {
+		e.Kernel = kernelReason(mark)
 	}
 	return e
 }
 
-func monotonicNow() time.Duration {
-	var ts unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
-		return 0
+// mayLog reports whether a request can make device-mapper log a reason for
+// failing; only those pay for marking the kernel log.
+func mayLog(cmd uintptr) bool {
+	switch cmd {
+	case unix.DM_TABLE_LOAD, unix.DM_TARGET_MSG, unix.DM_DEV_CREATE, unix.DM_DEV_SUSPEND,
+		unix.DM_DEV_RENAME, unix.DM_DEV_REMOVE, unix.DM_REMOVE_ALL:
+		return true
 	}
-	return time.Duration(ts.Nano())
+	return false
 }

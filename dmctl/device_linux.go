@@ -81,8 +81,8 @@ func (c *Control) List(opts ListOptions) ([]NameEntry, error) {
 	return out, nil
 }
 
-// Create creates a device with no table. The new device is suspended until
-// a table is loaded and it is resumed.
+// Create creates a device with no table; Load and Resume give it one. A
+// name or uuid already in use fails with EBUSY (the kernel's answer).
 func (c *Control) Create(name, uuid string, readOnly bool) (DeviceInfo, error) {
 	if err := checkName(name); err != nil {
 		return DeviceInfo{}, &Error{Op: "create", Device: name, Err: err}
@@ -344,9 +344,8 @@ func (c *Control) TargetVersions() ([]TargetVersion, error) {
 // TargetVersion returns one target type's version, loading its module if
 // the kernel can (DM_GET_TARGET_VERSION, ioctl 4.41+).
 func (c *Control) TargetVersion(target string) (TargetVersion, error) {
-	payload := append([]byte(target), 0)
-	rep, err := c.run(&request{cmd: unix.DM_GET_TARGET_VERSION, op: "target version", name: "",
-		payload: payload, bufSize: dataBufferSize, growable: true})
+	rep, err := c.run(&request{cmd: unix.DM_GET_TARGET_VERSION, op: "target version", name: target,
+		bufSize: dataBufferSize, growable: true})
 	if err != nil {
 		if e := (*Error)(nil); errors.As(err, &e) {
 			e.Device = target

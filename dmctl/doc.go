@@ -17,7 +17,7 @@
 // versions, target messages) follow the buffer protocol: when the kernel sets
 // DM_BUFFER_FULL_FLAG the request is repeated with a buffer twice as large, up
 // to a cap. Each reply is decoded by a bounds-checked pure function that
-// never panics, whatever the bytes (see decode.go and its fuzz targets).
+// never panics, whatever the bytes (see decode_linux.go and its fuzz targets).
 //
 // # Errors
 //

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -12,11 +13,11 @@ import (
 // Sizes and offsets of the kernel structures, taken from x/sys's generated
 // types (which follow include/uapi/linux/dm-ioctl.h).
 const (
-	headerSize      = int(unsafe.Sizeof(unix.DmIoctl{}))          // struct dm_ioctl, 312
-	specSize        = int(unsafe.Sizeof(unix.DmTargetSpec{}))     // struct dm_target_spec, 40
-	msgSize         = int(unsafe.Sizeof(unix.DmTargetMsg{}))      // struct dm_target_msg, 8
-	depsHeaderSize  = int(unsafe.Sizeof(unix.DmTargetDeps{}))     // struct dm_target_deps, 8
-	versionsHdrSize = int(unsafe.Sizeof(unix.DmTargetVersions{})) // struct dm_target_versions, 16
+	headerSize      = int(unsafe.Sizeof(unix.DmIoctl{}))           // struct dm_ioctl, 312
+	specSize        = int(unsafe.Sizeof(unix.DmTargetSpec{}))      // struct dm_target_spec, 40
+	msgSize         = int(unsafe.Sizeof(unix.DmTargetMsg{}))       // struct dm_target_msg, 8
+	depsHeaderSize  = int(unsafe.Sizeof(unix.DmTargetDeps{}))      // struct dm_target_deps, 8
+	versionsHdrSize = int(unsafe.Sizeof(unix.DmTargetVersions{}))  // struct dm_target_versions, 16
 	nameListNameOff = int(unsafe.Offsetof(unix.DmNameList{}.Name)) // 12
 
 	offVersion     = int(unsafe.Offsetof(unix.DmIoctl{}.Version))
@@ -39,7 +40,6 @@ const (
 
 	nameLen = len(unix.DmIoctl{}.Name) // DM_NAME_LEN, including the NUL
 	uuidLen = len(unix.DmIoctl{}.Uuid) // DM_UUID_LEN, including the NUL
-	typeLen = len(unix.DmTargetSpec{}.Target_type)
 
 	// The buffer sizes libdm starts with: 16 KiB for requests whose reply
 	// carries data, 2 KiB otherwise (room for the header and a little).
@@ -167,6 +167,9 @@ func encodeTargets(targets []Target) ([]byte, error) {
 	for i, t := range targets {
 		if t.Type == "" {
 			return nil, fmt.Errorf("target %d: no target type", i)
+		}
+		if strings.IndexByte(t.Type, 0) >= 0 {
+			return nil, fmt.Errorf("target %d: target type %q contains a NUL byte", i, t.Type)
 		}
 		if len(t.Type) >= typeLen {
 			return nil, fmt.Errorf("target %d: target type %q is longer than %d bytes", i, t.Type, typeLen-1)

@@ -9,16 +9,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// kernelReason returns what device-mapper logged to the kernel log since a
-// point in time (CLOCK_MONOTONIC, the clock of /dev/kmsg's timestamps): the
-// reason behind an EINVAL table load, for example, is only told there. It is
-// called after a failure only, so successful operations never pay for it.
-func kernelReason(since time.Duration) string {
+// kmsgMark opens /dev/kmsg positioned at its end, marking the point after
+// which the kernel's messages concern the request about to be sent. It
+// returns -1 when the log cannot be read.
+func kmsgMark() int {
 	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return ""
+		return -1
 	}
-	defer unix.Close(fd)
+	if _, err := unix.Seek(fd, 0, unix.SEEK_END); err != nil {
+		unix.Close(fd)
+		return -1
+	}
+	return fd
+}
+
+// kernelReason returns what device-mapper logged since the mark: the reason
+// behind an EINVAL table load, for example, is only told there.
+func kernelReason(fd int) string {
 	var lines []string
 	buf := make([]byte, 8192)
 	for {
@@ -29,8 +37,8 @@ func kernelReason(since time.Duration) string {
 		if err != nil || n <= 0 {
 			break
 		}
-		ts, msg, ok := parseKmsgRecord(string(buf[:n]))
-		if !ok || ts+time.Millisecond < since {
+		_, msg, ok := parseKmsgRecord(string(buf[:n]))
+		if !ok {
 			continue
 		}
 		if m, ok := strings.CutPrefix(msg, "device-mapper: "); ok {

@@ -160,3 +160,7 @@ type StatusOptions struct {
 	Inactive bool // read the inactive table (DM_QUERY_INACTIVE_TABLE_FLAG)
 	NoFlush  bool // do not let the target commit or flush before reporting
 }
+
+// typeLen is DM_MAX_TYPE_NAME, the size of a target type name including
+// its NUL.
+const typeLen = 16

@@ -1,0 +1,48 @@
+package commands
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/dmctl/dmctl/dmctl"
+)
+
+func createCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "create a device, load its table and resume it",
+		ArgsUsage: "NAME [TABLE_FILE]",
+		Description: "The table comes from --table, from TABLE_FILE, or from standard input, one target a line " +
+			"(start length type params). With --notable the device is created without a table. " +
+			"A failed create leaves no device behind.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "table", Usage: "the table, targets separated by newlines or ';'"},
+			&cli.StringFlag{Name: "uuid", Aliases: []string{"u"}, Usage: "the device's uuid"},
+			&cli.BoolFlag{Name: "readonly", Aliases: []string{"r"}, Usage: "create the device read-only"},
+			&cli.BoolFlag{Name: "notable", Aliases: []string{"n"}, Usage: "create the device without a table"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := minArgs(c, 1, "NAME [TABLE_FILE]"); err != nil {
+				return err
+			}
+			if c.NArg() > 2 {
+				return usagef("create: want NAME [TABLE_FILE], got %d arguments", c.NArg())
+			}
+			name := c.Args().First()
+			var targets []dmctl.Target
+			if c.Bool("notable") {
+				if c.IsSet("table") || c.NArg() > 1 {
+					return usagef("create: --notable and a table exclude each other")
+				}
+			} else {
+				var err error
+				if targets, err = readTable(c, 1); err != nil {
+					return err
+				}
+			}
+			return withControl(func(ctl *dmctl.Control) error {
+				_, err := ctl.CreateDevice(name, c.String("uuid"), targets, c.Bool("readonly"))
+				return err
+			})
+		},
+	}
+}

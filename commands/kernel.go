@@ -1,0 +1,104 @@
+package commands
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dmctl/dmctl/dmctl"
+)
+
+// withControl opens the device-mapper control node for the duration of fn.
+func withControl(fn func(*dmctl.Control) error) error {
+	ctl, err := dmctl.Open()
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	return fn(ctl)
+}
+
+// deviceNames returns the devices named on the command line, or all the
+// kernel's devices (in the kernel's order) when none is named; all reports
+// which.
+func deviceNames(c *cli.Context, ctl *dmctl.Control) (names []string, all bool, err error) {
+	if c.NArg() > 0 {
+		return c.Args().Slice(), false, nil
+	}
+	list, err := ctl.List(dmctl.ListOptions{})
+	if err != nil {
+		return nil, true, err
+	}
+	for _, e := range list {
+		names = append(names, e.Name)
+	}
+	return names, true, nil
+}
+
+// readTable reads a table from --table, a file argument, or standard input.
+func readTable(c *cli.Context, fileArg int) ([]dmctl.Target, error) {
+	var r io.Reader
+	switch {
+	case c.IsSet("table"):
+		if c.NArg() > fileArg {
+			return nil, usagef("%s: give the table either with --table or as a file, not both", c.Command.Name)
+		}
+		// dmsetup's --table takes one line; several may be separated by
+		// newlines or by ';'.
+		r = strings.NewReader(strings.ReplaceAll(c.String("table"), ";", "\n"))
+	case c.NArg() > fileArg:
+		f, err := os.Open(c.Args().Get(fileArg))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	default:
+		if isTerminal(c.App.Reader) {
+			return nil, usagef("%s: no table: give --table, a file, or the table on standard input", c.Command.Name)
+		}
+		r = bufio.NewReader(c.App.Reader)
+	}
+	targets, err := dmctl.ParseTable(r)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return targets, nil
+}
+
+// isTerminal reports whether r is a character device (a terminal), where
+// waiting for a table would only hang.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// forEach runs fn on each name and joins the failures, so that one bad
+// name does not stop the others (as dmsetup does).
+func forEach(names []string, fn func(string) error) error {
+	var failed []string
+	var first error
+	for _, n := range names {
+		if err := fn(n); err != nil {
+			if first == nil {
+				first = err
+			}
+			failed = append(failed, err.Error())
+		}
+	}
+	if len(failed) == 1 {
+		return first
+	}
+	if len(failed) > 1 {
+		return fmt.Errorf("%s", strings.Join(failed, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package commands
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dmctl/dmctl/dmctl"
+	"github.com/dmctl/dmctl/format"
+)
+
+func lsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ls",
+		Usage: "list devices; --tree shows them lsblk-like, from backing files and disks down to thin devices",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "target", Usage: "only devices with a target of this type"},
+			&cli.BoolFlag{Name: "tree", Usage: "show the device tree with lsblk's columns and pool usage"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := exactArgs(c, 0, "no arguments"); err != nil {
+				return err
+			}
+			kind, err := outputKind(c)
+			if err != nil {
+				return err
+			}
+			return withControl(func(ctl *dmctl.Control) error {
+				if c.Bool("tree") {
+					roots, err := deviceTree(ctl)
+					if err != nil {
+						return err
+					}
+					return format.Tree(c.App.Writer, kind, roots)
+				}
+				entries, err := ctl.List(dmctl.ListOptions{UUIDs: kind == format.JSON})
+				if err != nil {
+					return err
+				}
+				typ := c.String("target")
+				if typ != "" {
+					kept := entries[:0]
+					for _, e := range entries {
+						_, table, err := ctl.Table(e.Name, dmctl.StatusOptions{})
+						if err != nil {
+							continue // removed meanwhile
+						}
+						if len(filterTargets(table, typ)) > 0 {
+							kept = append(kept, e)
+						}
+					}
+					entries = kept
+				}
+				return format.List(c.App.Writer, kind, entries, format.ListStyle{Target: typ})
+			})
+		},
+	}
+}
+
+// deviceTree builds the lsblk-like tree of every dm device: roots are the
+// backing files of loop devices and the other block devices dm devices
+// stand on; each node's children are the devices stacked on it.
+func deviceTree(ctl *dmctl.Control) ([]format.TreeNode, error) {
+	entries, err := ctl.List(dmctl.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	views := make(map[dmctl.Dev]deviceView, len(entries))
+	users := map[dmctl.Dev][]dmctl.Dev{} // device -> the dm devices using it
+	var order []dmctl.Dev
+	for _, e := range entries {
+		v, err := inspect(ctl, e.Name)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		views[e.Dev] = v
+		order = append(order, e.Dev)
+		for _, d := range v.Deps {
+			users[d] = append(users[d], e.Dev)
+		}
+	}
+	var build func(dev dmctl.Dev, depth int) format.TreeNode
+	build = func(dev dmctl.Dev, depth int) format.TreeNode {
+		var n format.TreeNode
+		if v, ok := views[dev]; ok {
+			n = dmNode(v)
+		} else {
+			n = blockNode(dev)
+		}
+		if depth < 16 { // a guard: dm stacks are acyclic
+			for _, u := range users[dev] {
+				n.Children = append(n.Children, build(u, depth+1))
+			}
+		}
+		return n
+	}
+	var roots []format.TreeNode
+	seen := map[dmctl.Dev]bool{}
+	addRoot := func(dev dmctl.Dev) {
+		if seen[dev] {
+			return
+		}
+		seen[dev] = true
+		n := build(dev, 0)
+		if loop, err := dmctl.LoopStatus("/dev/" + dmctl.BlockName(dev)); err == nil && loop.BackingFile != "" {
+			roots = append(roots, format.TreeNode{Name: loop.BackingFile, Size: fileSize(loop.BackingFile),
+				Type: "file", Children: []format.TreeNode{n}})
+			return
+		}
+		roots = append(roots, n)
+	}
+	for _, dev := range order {
+		v := views[dev]
+		if len(v.Deps) == 0 {
+			addRoot(dev) // zero, error, or a device without a table
+			continue
+		}
+		for _, d := range v.Deps {
+			if _, isDM := views[d]; !isDM {
+				addRoot(d)
+			}
+		}
+	}
+	return roots, nil
+}
+
+func dmNode(v deviceView) format.TreeNode {
+	n := format.TreeNode{Name: v.Info.Name, MajMin: v.Info.Dev.String(), Size: v.Size,
+		ReadOnly: v.Info.ReadOnly(), Type: orDash(v.Type), Mountpoint: strings.Join(v.Mounted, ",")}
+	if p := v.Pool; p != nil && !p.Failed {
+		n.Data = &format.Usage{Used: p.DataUsedBytes, Total: p.DataTotalBytes}
+		n.Meta = &format.Usage{Used: p.MetaUsedBytes, Total: p.MetaTotalBytes}
+	}
+	if t := v.Thin; t != nil && !t.Failed {
+		n.Data = &format.Usage{Used: t.MappedSectors * 512}
+	}
+	return n
+}
+
+func blockNode(dev dmctl.Dev) format.TreeNode {
+	name := dmctl.BlockName(dev)
+	n := format.TreeNode{Name: name, MajMin: dev.String(), Type: "disk"}
+	if name == "" {
+		n.Name = dev.String()
+		return n
+	}
+	if strings.HasPrefix(name, "loop") {
+		n.Type = "loop"
+	} else if _, err := filepath.EvalSymlinks("/sys/class/block/" + name + "/partition"); err == nil {
+		n.Type = "part"
+	}
+	n.Size, _ = dmctl.DeviceSize("/dev/" + name)
+	return n
+}
+
+func fileSize(path string) uint64 {
+	size, _ := dmctl.DeviceSize(path)
+	return size
+}

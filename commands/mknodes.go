@@ -1,0 +1,26 @@
+package commands
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/dmctl/dmctl/dmctl"
+)
+
+func mknodesCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "mknodes",
+		Usage:     "make /dev/mapper right: create missing nodes, remove stale ones",
+		ArgsUsage: "[NAME...]",
+		Action: func(c *cli.Context) error {
+			return withControl(func(ctl *dmctl.Control) error {
+				if c.NArg() == 0 {
+					if err := ctl.MakeNodes(); err != nil {
+						return err
+					}
+					return nil
+				}
+				return forEach(c.Args().Slice(), ctl.MakeNode)
+			})
+		},
+	}
+}

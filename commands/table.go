@@ -1,0 +1,81 @@
+package commands
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/dmctl/dmctl/dmctl"
+	"github.com/dmctl/dmctl/format"
+)
+
+func tableCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "table",
+		Usage:     "print devices' tables",
+		ArgsUsage: "[NAME...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "inactive", Usage: "print the inactive table instead of the live one"},
+			&cli.StringFlag{Name: "target", Usage: "only targets of this type"},
+		},
+		Action: func(c *cli.Context) error {
+			return readTargets(c, "table")
+		},
+	}
+}
+
+// readTargets implements table and the dmsetup form of status: the live
+// (or inactive) table or status of each device.
+func readTargets(c *cli.Context, what string) error {
+	kind, err := outputKind(c)
+	if err != nil {
+		return err
+	}
+	opts := dmctl.StatusOptions{Inactive: c.Bool("inactive"), NoFlush: c.Bool("noflush")}
+	return withControl(func(ctl *dmctl.Control) error {
+		names, all, err := deviceNames(c, ctl)
+		if err != nil {
+			return err
+		}
+		devs := make([]format.DeviceTargets, 0, len(names))
+		err = forEach(names, func(name string) error {
+			var info dmctl.DeviceInfo
+			var targets []dmctl.Target
+			var err error
+			if what == "table" {
+				info, targets, err = ctl.Table(name, opts)
+			} else {
+				info, targets, err = ctl.Status(name, opts)
+			}
+			if err != nil {
+				return err
+			}
+			devs = append(devs, format.DeviceTargets{Name: name, Info: info, Targets: targets})
+			return nil
+		})
+		if len(devs) > 0 || err == nil {
+			so := format.TargetsOptions{WithNames: all || len(names) > 1, Target: c.String("target")}
+			var rerr error
+			if what == "table" {
+				rerr = format.Tables(c.App.Writer, kind, devs, so)
+			} else {
+				rerr = format.Status(c.App.Writer, kind, devs, so)
+			}
+			if rerr != nil {
+				return rerr
+			}
+		}
+		return err
+	})
+}
+
+func filterTargets(targets []dmctl.Target, typ string) []dmctl.Target {
+	if typ == "" {
+		return targets
+	}
+	var out []dmctl.Target
+	for _, t := range targets {
+		if t.Type == typ {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -1,0 +1,432 @@
+package pool
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+
+	"github.com/dmctl/dmctl/dmctl"
+)
+
+// CreateOptions modify Create.
+type CreateOptions struct {
+	// Force uses a metadata device that already holds a thin-pool
+	// superblock, wiping it.
+	Force bool
+}
+
+// poolFeatures are the feature arguments of every pool table dmctl loads,
+// Docker's.
+const poolFeatures = "1 skip_block_zeroing"
+
+// poolTarget returns the pool's table: "0 <data sectors> thin-pool <meta
+// MAJ:MIN> <data MAJ:MIN> <block sectors> <low water> 1 skip_block_zeroing".
+func poolTarget(dataSectors uint64, meta, data dmctl.Dev, blockSectors, lowWater uint64) dmctl.Target {
+	return dmctl.Target{Start: 0, Length: dataSectors, Type: "thin-pool",
+		Params: meta.String() + " " + data.String() + " " + strconv.FormatUint(blockSectors, 10) + " " +
+			strconv.FormatUint(lowWater, 10) + " " + poolFeatures}
+}
+
+// thinTarget returns a thin device's table: "0 <sectors> thin <pool
+// MAJ:MIN> <thin id>".
+func thinTarget(sectors uint64, pool dmctl.Dev, devID int) dmctl.Target {
+	return dmctl.Target{Start: 0, Length: sectors, Type: "thin",
+		Params: pool.String() + " " + strconv.Itoa(devID)}
+}
+
+// Create makes a new pool at root as Docker's driver did on first start:
+// the state directories, then (loop mode) sparse data and metadata files
+// attached to loop devices, or (direct mode) the two block devices, or
+// (adopted mode) an existing empty thin pool; then the base device with its
+// filesystem. It refuses a root that already has a pool, a device-mapper
+// name already taken, and a metadata device holding a thin-pool superblock
+// (unless opts.Force). On failure everything made is undone. The returned
+// pool holds the root's lock until Close.
+func Create(root string, cfg Config, env Env, opts CreateOptions) (p *Pool, retErr error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mode := cfg.Mode()
+	store := NewStore(root)
+	store.hook = env.storeHook
+	if err := store.Init(mode == ModeLoop); err != nil {
+		return nil, err
+	}
+	lock, err := AcquireLock(root, env.lockTimeout())
+	if err != nil {
+		return nil, err
+	}
+	p = &Pool{env: env, store: store, lock: lock}
+	defer func() {
+		if retErr != nil {
+			lock.Release()
+		}
+	}()
+	if has, err := store.HasState(); err != nil {
+		return nil, err
+	} else if has {
+		return nil, fmt.Errorf("create pool at %s: %w (activate it, or destroy it first)", root, ErrPoolExists)
+	}
+	prefix, err := RootPrefix(root, cfg.NameWord)
+	if err != nil {
+		return nil, err
+	}
+	p.names = NewNames(prefix, adoptedName(cfg))
+	p.rec = PoolRecord{Version: PoolRecordVersion, Mode: mode, Prefix: prefix, PoolName: p.names.Pool,
+		Config: cfg, CreatedAt: env.now().UTC()}
+	if err := p.checkCreate(opts); err != nil {
+		return nil, fmt.Errorf("create pool at %s: %w", root, err)
+	}
+	if err := p.build(); err != nil {
+		return nil, fmt.Errorf("create pool at %s: %w", root, err)
+	}
+	return p, nil
+}
+
+// checkCreate validates everything Create needs before anything is
+// changed.
+func (p *Pool) checkCreate(opts CreateOptions) error {
+	cfg := &p.rec.Config
+	if l := len(p.names.Device(BaseID)); l > MaxNameLen || len(p.names.Pool) > MaxNameLen {
+		return fmt.Errorf("device names starting %q are longer than %d bytes", p.names.Prefix, MaxNameLen)
+	}
+	if _, err := p.env.DM.Info(p.names.Device(BaseID)); err == nil {
+		return fmt.Errorf("device-mapper device %s: %w", p.names.Device(BaseID), ErrDeviceExists)
+	} else if !isNoDevice(err) {
+		return err
+	}
+	switch p.rec.Mode {
+	case ModeAdopted:
+		return p.checkAdopt()
+	case ModeDirect:
+		for _, dev := range []string{cfg.DataDevice, cfg.MetadataDevice} {
+			if _, ok, err := p.env.Sys.IsBlockDevice(dev); err != nil {
+				return err
+			} else if !ok {
+				return fmt.Errorf("%s is not a block device", dev)
+			}
+		}
+		if cfg.DataDevice == cfg.MetadataDevice {
+			return fmt.Errorf("dm.datadev and dm.metadatadev are the same device %s", cfg.DataDevice)
+		}
+		head, err := readMetadataHeader(cfg.MetadataDevice)
+		if err != nil {
+			return err
+		}
+		if hasThinPoolMagic(head) && !opts.Force {
+			return fmt.Errorf("metadata device %s already holds thin-pool metadata (force to wipe it)", cfg.MetadataDevice)
+		}
+	}
+	if _, err := p.env.DM.Info(p.names.Pool); err == nil {
+		return fmt.Errorf("device-mapper device %s: %w", p.names.Pool, ErrPoolExists)
+	} else if !isNoDevice(err) {
+		return err
+	}
+	return nil
+}
+
+// checkAdopt applies Docker's rule for taking over an existing pool: it
+// must be active and, as long as it has no base device of ours, unused
+// (no used data blocks, transaction id 0). The block size is the pool's.
+func (p *Pool) checkAdopt() error {
+	if err := p.requireActive(); err != nil {
+		return err
+	}
+	_, table, err := p.poolTable()
+	if err != nil {
+		return err
+	}
+	st, err := p.poolStatus()
+	if err != nil {
+		return err
+	}
+	if st.UsedDataBlocks != 0 {
+		return fmt.Errorf("Unable to take ownership of thin-pool (%s) that already has used data blocks", p.names.Pool)
+	}
+	if st.TransactionID != 0 {
+		return fmt.Errorf("Unable to take ownership of thin-pool (%s) with non-zero transaction ID", p.names.Pool)
+	}
+	p.rec.Config.BlockSize = table.BlockSectors * SectorBytes
+	p.rec.Config.LowWaterMark = table.LowWater
+	return nil
+}
+
+// build makes the pool and its base device, undoing everything on
+// failure.
+func (p *Pool) build() (retErr error) {
+	var made []string // files to remove on failure
+	var started bool
+	defer func() {
+		if retErr != nil {
+			retErr = errors.Join(retErr, p.undoBuild(made, started))
+		}
+	}()
+	// The record goes first: a command killed from here on leaves a root
+	// that activate completes.
+	made = append(made, p.store.deviceFile(poolConfigFileName))
+	if err := p.store.WritePoolRecord(p.rec); err != nil {
+		return err
+	}
+	cfg := p.rec.Config
+	switch p.rec.Mode {
+	case ModeLoop:
+		for _, f := range p.loopFiles() {
+			if err := p.store.step("create", f.path); err != nil {
+				return err
+			}
+			if err := createSparseFile(f.path, f.size); err != nil {
+				if !errors.Is(err, fs.ErrExist) {
+					made = append(made, f.path)
+				}
+				return err
+			}
+			made = append(made, f.path)
+		}
+	case ModeDirect:
+		if err := p.store.step("zero", cfg.MetadataDevice); err != nil {
+			return err
+		}
+		if err := zeroMetadataHeader(cfg.MetadataDevice); err != nil {
+			return err
+		}
+	}
+	if p.rec.Mode != ModeAdopted {
+		started = true
+		if err := p.startPool(); err != nil {
+			return err
+		}
+	}
+	made = append(made, p.store.deviceFile(BaseID), p.store.deviceFile(deviceSetFileName),
+		p.store.deviceFile(transactionFileName))
+	if err := p.loadThinState(); err != nil {
+		return err
+	}
+	return p.createBase()
+}
+
+// undoBuild removes what build made.
+func (p *Pool) undoBuild(made []string, started bool) error {
+	var errs []error
+	base := p.names.Device(BaseID)
+	if _, err := p.env.DM.Remove(base, removeOpts(false)); err != nil && !isNoDevice(err) {
+		errs = append(errs, err)
+	}
+	if p.rec.Mode == ModeAdopted {
+		// The pool is not ours: give the base's thin id back.
+		if meta, err := p.store.ReadDevice(BaseID); err == nil && p.ids != nil {
+			if _, err := p.deleteThin(meta, false); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if started {
+		if err := p.stopPool(); err != nil {
+			// Keep the files the pool still uses; destroy removes them.
+			return errors.Join(append(errs, err)...)
+		}
+		if p.rec.Mode == ModeDirect {
+			errs = append(errs, zeroMetadataHeader(p.rec.Config.MetadataDevice))
+		}
+	}
+	for i := len(made) - 1; i >= 0; i-- {
+		if err := p.store.remove(made[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// loopFile is one of a loop pool's files and its configured size.
+type loopFile struct {
+	path string
+	size uint64
+}
+
+// loopFiles returns the data and metadata files of a loop pool.
+func (p *Pool) loopFiles() []loopFile {
+	return []loopFile{{p.store.DataFile(), p.rec.Config.DataLoopSize}, {p.store.MetadataFile(), p.rec.Config.MetadataLoopSize}}
+}
+
+// ensureLoopFiles makes the loop files a create killed before making them
+// left missing. Files missing from a pool that already has devices are an
+// error: their data is gone.
+func (p *Pool) ensureLoopFiles() error {
+	for _, f := range p.loopFiles() {
+		_, err := os.Stat(f.path)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pool %s: %w", p.names.Pool, err)
+		}
+		devs, derr := p.store.Devices()
+		if derr != nil {
+			return derr
+		}
+		if p.docker || len(devs) > 0 {
+			return fmt.Errorf("pool %s: loop file %s is missing: %w", p.names.Pool, f.path, err)
+		}
+		if err := createSparseFile(f.path, f.size); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// createSparseFile creates a new sparse file of size bytes.
+func createSparseFile(path string, size uint64) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Truncate(int64(size)); err != nil {
+		f.Close()
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return nil
+}
+
+// startPool loads the pool's device-mapper device (loop or direct mode):
+// it finds or attaches the loop devices, reads the block size from the
+// metadata superblock when the metadata is already formatted (else from
+// the configuration), and creates the pool with its table. Loops it
+// attached are detached again if the pool cannot be made.
+func (p *Pool) startPool() (retErr error) {
+	cfg := p.rec.Config
+	var dataPath, metaPath, metaSource string
+	switch p.rec.Mode {
+	case ModeLoop:
+		var attached []dmctl.LoopDevice
+		defer func() {
+			for i := range attached {
+				attached[i].Release()
+				if retErr != nil {
+					p.env.Sys.DetachLoop(attached[i].Path)
+				}
+			}
+		}()
+		for _, file := range []string{p.store.DataFile(), p.store.MetadataFile()} {
+			ld, found, err := p.env.Sys.FindLoop(file)
+			if err != nil {
+				return err
+			}
+			if !found {
+				if ld, err = p.env.Sys.AttachLoop(file, dmctl.LoopOptions{Autoclear: true, DirectIO: cfg.DirectIO}); err != nil {
+					return err
+				}
+				attached = append(attached, ld)
+			}
+			if file == p.store.DataFile() {
+				dataPath = ld.Path
+			} else {
+				metaPath = ld.Path
+			}
+		}
+		metaSource = p.store.MetadataFile()
+	case ModeDirect:
+		dataPath, metaPath, metaSource = cfg.DataDevice, cfg.MetadataDevice, cfg.MetadataDevice
+	default:
+		return fmt.Errorf("pool %s is not dmctl's to start (mode %s)", p.names.Pool, p.rec.Mode)
+	}
+	dataDev, ok, err := p.env.Sys.IsBlockDevice(dataPath)
+	if err != nil || !ok {
+		return fmt.Errorf("pool data device %s: not a block device: %w", dataPath, err)
+	}
+	metaDev, ok, err := p.env.Sys.IsBlockDevice(metaPath)
+	if err != nil || !ok {
+		return fmt.Errorf("pool metadata device %s: not a block device: %w", metaPath, err)
+	}
+	size, err := p.env.Sys.DeviceSize(dataPath)
+	if err != nil {
+		return err
+	}
+	blockSectors := cfg.BlockSectors()
+	head, err := readMetadataHeader(metaSource)
+	if err != nil {
+		return err
+	}
+	if s, ok := metadataBlockSectors(head); ok {
+		blockSectors = s
+	}
+	if size/SectorBytes < blockSectors {
+		return fmt.Errorf("pool data device %s is smaller than one %d-byte block", dataPath, blockSectors*SectorBytes)
+	}
+	t := poolTarget(size/SectorBytes, metaDev, dataDev, blockSectors, cfg.LowWaterMark)
+	if _, err := p.env.DM.CreateDevice(p.names.Pool, "", []dmctl.Target{t}, false); err != nil {
+		return fmt.Errorf("create pool %s: %w", p.names.Pool, err)
+	}
+	return nil
+}
+
+// stopPool removes the pool's device-mapper device (not an adopted one)
+// and detaches its loop devices.
+func (p *Pool) stopPool() error {
+	var errs []error
+	if p.rec.Mode != ModeAdopted {
+		if _, err := p.env.DM.Remove(p.names.Pool, removeOpts(false)); err != nil && !isNoDevice(err) {
+			if isBusy(err) {
+				err = fmt.Errorf("remove pool %s: %w: %w", p.names.Pool, ErrInUse, err)
+			}
+			return err
+		}
+	}
+	if p.rec.Mode == ModeLoop {
+		for _, file := range []string{p.store.DataFile(), p.store.MetadataFile()} {
+			ld, found, err := p.env.Sys.FindLoop(file)
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			if found {
+				errs = append(errs, p.env.Sys.DetachLoop(ld.Path))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// createBase makes the base device: a new thin id, activated, a
+// filesystem made on it and probed, its UUID and type recorded in
+// deviceset-metadata, then deactivated.
+func (p *Pool) createBase() (retErr error) {
+	meta, err := p.createThin(DeviceMeta{ID: BaseID, Size: p.rec.Config.BaseSize, CreatedAt: p.env.now().UTC()}, nil)
+	if err != nil {
+		return err
+	}
+	name := p.names.Device(BaseID)
+	if _, err := p.activateDevice(meta); err != nil {
+		return err
+	}
+	defer func() {
+		if _, err := p.env.DM.Remove(name, removeOpts(false)); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+	cfg := p.rec.Config
+	if err := p.env.Sys.Mkfs(cfg.Filesystem, mapperDir+name, cfg.MkfsArgs); err != nil {
+		return err
+	}
+	fsi, err := p.env.Sys.ProbeFilesystem(mapperDir + name)
+	if err != nil {
+		return fmt.Errorf("base device %s: %w", name, err)
+	}
+	meta.Initialized = true
+	if err := p.store.WriteDevice(meta); err != nil {
+		return err
+	}
+	p.replaceDevice(meta)
+	p.devset.BaseDeviceUUID = fsi.UUID
+	p.devset.BaseDeviceFilesystem = fsi.Type
+	p.devset.NextDeviceID = p.ids.last
+	return p.store.WriteDeviceSet(p.devset)
+}
+
+// truncate sets a file's length.
+func truncate(path string, size uint64) error { return os.Truncate(path, int64(size)) }

@@ -1,0 +1,166 @@
+package pool
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dmctl/dmctl/dmctl"
+)
+
+// ExtendOptions say how far to grow a pool.
+type ExtendOptions struct {
+	// DataSize and MetadataSize are the new sizes in bytes of a loop
+	// pool's files; 0 leaves one as it is. A direct pool takes no sizes:
+	// grow its block devices, then call Extend to make the pool use them.
+	DataSize     uint64
+	MetadataSize uint64
+}
+
+// ExtendResult are a pool's sizes after Extend.
+type ExtendResult struct {
+	DataSize     uint64 // bytes of data device the pool now uses
+	MetadataSize uint64 // bytes of the metadata device
+	Reloaded     bool   // the active pool's table was reloaded
+}
+
+// Extend grows the pool online: a loop pool's files are lengthened and
+// their loop devices told (LOOP_SET_CAPACITY); then, when the pool is
+// active, its table is reloaded with the data device's new length (load,
+// suspend, resume), which also makes the kernel take in grown metadata.
+// It never shrinks. An inactive loop pool only has its files grown; it
+// uses them at the next Activate. Adopted pools belong to whoever made
+// them and are refused.
+func (p *Pool) Extend(opts ExtendOptions) (ExtendResult, error) {
+	if err := p.writable(); err != nil {
+		return ExtendResult{}, err
+	}
+	active, err := p.Active()
+	if err != nil {
+		return ExtendResult{}, err
+	}
+	var dataPath, metaPath string
+	switch p.rec.Mode {
+	case ModeAdopted:
+		return ExtendResult{}, fmt.Errorf("extend pool %s: an adopted pool is grown by the tool that made it", p.names.Pool)
+	case ModeDirect:
+		if opts.DataSize != 0 || opts.MetadataSize != 0 {
+			return ExtendResult{}, fmt.Errorf("extend pool %s: sizes apply to loop pools only; grow the block devices, then extend", p.names.Pool)
+		}
+		dataPath, metaPath = p.rec.Config.DataDevice, p.rec.Config.MetadataDevice
+	case ModeLoop:
+		if dataPath, metaPath, err = p.growLoopFiles(opts, active); err != nil {
+			return ExtendResult{}, err
+		}
+	}
+	var res ExtendResult
+	if active {
+		if err := p.reloadPool(dataPath); err != nil {
+			return ExtendResult{}, err
+		}
+		res.Reloaded = true
+	}
+	if res.DataSize, err = p.env.Sys.DeviceSize(dataPath); err != nil {
+		return ExtendResult{}, err
+	}
+	if res.MetadataSize, err = p.env.Sys.DeviceSize(metaPath); err != nil {
+		return ExtendResult{}, err
+	}
+	return res, nil
+}
+
+// growLoopFiles lengthens a loop pool's files, refusing to shrink them,
+// and tells their loop devices. It returns the loop devices (or the files
+// when the pool is inactive).
+func (p *Pool) growLoopFiles(opts ExtendOptions, active bool) (dataPath, metaPath string, err error) {
+	files := []struct {
+		path, what string
+		size       uint64
+	}{
+		{p.store.DataFile(), "data", opts.DataSize},
+		{p.store.MetadataFile(), "metadata", opts.MetadataSize},
+	}
+	cur := make([]uint64, len(files))
+	var errs []error
+	for i, f := range files {
+		if cur[i], err = p.env.Sys.DeviceSize(f.path); err != nil {
+			return "", "", err
+		}
+		if f.size != 0 && f.size < cur[i] {
+			errs = append(errs, fmt.Errorf("%s file %s is %d bytes: shrinking it to %d is not possible", f.what, f.path, cur[i], f.size))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return "", "", fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.path
+		if !active {
+			if f.size > cur[i] {
+				if err := growFile(f.path, f.size); err != nil {
+					return "", "", err
+				}
+			}
+			continue
+		}
+		ld, found, err := p.env.Sys.FindLoop(f.path)
+		if err != nil {
+			return "", "", err
+		}
+		if !found {
+			return "", "", fmt.Errorf("extend pool %s: no loop device is attached to %s", p.names.Pool, f.path)
+		}
+		paths[i] = ld.Path
+		if f.size > cur[i] {
+			if err := growFile(f.path, f.size); err != nil {
+				return "", "", err
+			}
+			if err := p.env.Sys.SetLoopCapacity(ld.Path); err != nil {
+				return "", "", err
+			}
+		}
+	}
+	return paths[0], paths[1], nil
+}
+
+// growFile lengthens a sparse file.
+func growFile(path string, size uint64) error {
+	if err := truncate(path, size); err != nil {
+		return fmt.Errorf("grow %s to %d bytes: %w", path, size, err)
+	}
+	return nil
+}
+
+// reloadPool reloads the active pool's table with the current length of
+// its data device: load, suspend, resume. A table loaded but not made live
+// (the suspend failed) is cleared again; a suspended pool is always
+// resumed.
+func (p *Pool) reloadPool(dataPath string) (retErr error) {
+	cur, _, err := p.poolTable()
+	if err != nil {
+		return err
+	}
+	size, err := p.env.Sys.DeviceSize(dataPath)
+	if err != nil {
+		return err
+	}
+	sectors := size / SectorBytes
+	if sectors < cur.Length {
+		return fmt.Errorf("extend pool %s: data device %s (%d sectors) is smaller than the pool (%d sectors)",
+			p.names.Pool, dataPath, sectors, cur.Length)
+	}
+	next := cur
+	next.Length = sectors
+	name := p.names.Pool
+	if _, err := p.env.DM.Load(name, []dmctl.Target{next}, false); err != nil {
+		return fmt.Errorf("extend pool %s: %w", name, err)
+	}
+	if _, err := p.env.DM.Suspend(name, dmctl.SuspendOptions{}); err != nil {
+		_, cerr := p.env.DM.ClearTable(name)
+		return fmt.Errorf("extend pool %s: %w", name, errors.Join(err, cerr))
+	}
+	if _, err := p.env.DM.Resume(name); err != nil {
+		return fmt.Errorf("extend pool %s: resume: %w", name, err)
+	}
+	return nil
+}
