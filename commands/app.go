@@ -62,6 +62,7 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 			clearCommand(),
 			waitCommand(),
 			mknodesCommand(),
+			trimCommand(),
 		},
 	}
 	app.Commands = append(app.Commands, poolCommands()...)

@@ -1,0 +1,141 @@
+package pool
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dmctl/dmctl/dmctl"
+	"github.com/dmctl/dmctl/pool/thinmeta"
+)
+
+// TrimOptions modify Trim.
+type TrimOptions struct {
+	// DryRun reports what would be reclaimed without changing anything:
+	// no FITRIM, no hole punched, no discard; the pool is still suspended
+	// briefly so that the free blocks it counts are the committed ones.
+	DryRun bool
+	// NoFSTrim skips the FITRIM of the pool's mounted thin devices.
+	NoFSTrim bool
+}
+
+// TrimResult says what Trim did.
+type TrimResult struct {
+	FSTrimmed       map[string]uint64 // mount point → bytes the filesystem trimmed
+	FreeBlocks      uint64            // free data blocks in the committed space map
+	FreeBytes       uint64            // the same in bytes
+	Runs            int               // free runs punched or discarded
+	AllocatedBefore uint64            // loop pools: the data file's allocated bytes before
+	AllocatedAfter  uint64            // and after
+	Suspended       time.Duration     // how long the pool was suspended
+	DataFile        string            // loop pools: the data file holes were punched in
+	DataDevice      string            // block pools: the device discards went to
+}
+
+// Reclaimed returns the bytes the data file gave back (loop pools).
+func (r TrimResult) Reclaimed() uint64 {
+	if r.AllocatedBefore > r.AllocatedAfter {
+		return r.AllocatedBefore - r.AllocatedAfter
+	}
+	return 0
+}
+
+// Trim gives the pool's free data blocks back to the storage under it,
+// online. First each mounted thin device of the pool is FITRIMmed, so that
+// space its filesystem freed goes back to the pool. Then the pool is
+// suspended — suspending commits its metadata and stops allocation, so the
+// data space map on the metadata device is exact while it stays suspended —
+// the space map is read from the metadata device, and every free run is
+// punched out of the data file (loop pools) or discarded on the data
+// device; the pool is always resumed.
+func (p *Pool) Trim(opts TrimOptions) (res TrimResult, retErr error) {
+	res.FSTrimmed = map[string]uint64{}
+	if err := p.writable(); err != nil {
+		return res, err
+	}
+	if err := p.requireActive(); err != nil {
+		return res, err
+	}
+	_, table, err := p.poolTable()
+	if err != nil {
+		return res, err
+	}
+	blockBytes := table.BlockSectors * SectorBytes
+	metaPath, dataPath := blockPath(table.MetadataDev), blockPath(table.DataDev)
+	if metaPath == "" || dataPath == "" {
+		return res, fmt.Errorf("pool %s: cannot find the nodes of its devices %s and %s", p.names.Pool, table.MetadataDev, table.DataDev)
+	}
+	loopFile := ""
+	if loop, err := dmctl.LoopStatus(dataPath); err == nil && loop.BackingFile != "" {
+		loopFile = loop.BackingFile
+		res.DataFile = loopFile
+		res.AllocatedBefore, _ = dmctl.AllocatedBytes(loopFile)
+	} else {
+		res.DataDevice = dataPath
+	}
+
+	if !opts.DryRun && !opts.NoFSTrim {
+		devs, err := p.ListDevices()
+		if err != nil {
+			return res, err
+		}
+		for _, d := range devs {
+			for _, mp := range d.MountPoints {
+				n, err := dmctl.FITrim(mp)
+				if err != nil {
+					return res, fmt.Errorf("trim %s (device %s): %w", mp, d.ID, err)
+				}
+				res.FSTrimmed[mp] = n
+			}
+		}
+	}
+
+	start := time.Now()
+	if _, err := p.env.DM.Suspend(p.names.Pool, dmctl.SuspendOptions{}); err != nil {
+		return res, fmt.Errorf("suspend pool %s: %w", p.names.Pool, err)
+	}
+	defer func() {
+		if _, err := p.env.DM.Resume(p.names.Pool); err != nil {
+			retErr = errors.Join(retErr, fmt.Errorf("resume pool %s: %w", p.names.Pool, err))
+		}
+		res.Suspended = time.Since(start)
+		if loopFile != "" {
+			res.AllocatedAfter, _ = dmctl.AllocatedBytes(loopFile)
+		}
+	}()
+	md, err := thinmeta.OpenDevice(metaPath)
+	if err != nil {
+		return res, fmt.Errorf("read pool %s metadata on %s: %w", p.names.Pool, metaPath, err)
+	}
+	defer md.Close()
+	if md.Superblock().DataBlockSize != uint32(table.BlockSectors) {
+		return res, fmt.Errorf("pool %s: metadata block size %d sectors differs from the table's %d",
+			p.names.Pool, md.Superblock().DataBlockSize, table.BlockSectors)
+	}
+	err = md.FreeDataRuns(func(first, n uint64) error {
+		res.FreeBlocks += n
+		res.Runs++
+		if opts.DryRun {
+			return nil
+		}
+		off, length := first*blockBytes, n*blockBytes
+		if loopFile != "" {
+			return dmctl.PunchHole(loopFile, off, length)
+		}
+		return dmctl.Discard(dataPath, off, length)
+	})
+	res.FreeBytes = res.FreeBlocks * blockBytes
+	if err != nil {
+		return res, fmt.Errorf("trim pool %s: %w", p.names.Pool, err)
+	}
+	return res, nil
+}
+
+// blockPath returns /dev/<kernel name> of a block device.
+func blockPath(dev dmctl.Dev) string {
+	name := dmctl.BlockName(dev)
+	if name == "" {
+		return ""
+	}
+	return "/dev/" + name
+}
