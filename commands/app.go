@@ -63,6 +63,7 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 			waitCommand(),
 			mknodesCommand(),
 			trimCommand(),
+			checkCommand(),
 		},
 	}
 	app.Commands = append(app.Commands, poolCommands()...)

@@ -1,0 +1,213 @@
+package pool
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/dmctl/dmctl/dmctl"
+)
+
+// Finding kinds reported by Check.
+const (
+	FindingPoolMode       = "pool-mode"        // the pool is read-only, out of space or failed
+	FindingNeedsCheck     = "needs-check"      // the kernel flagged the metadata for thin_check
+	FindingLowSpace       = "low-free-space"   // free space below the minimum new devices need
+	FindingOpenTxn        = "open-transaction" // an interrupted command left a transaction open
+	FindingTxnMismatch    = "transaction-mismatch"
+	FindingOrphanThin     = "orphan-thin-id"   // a thin id in the pool that no device file names
+	FindingLostDevice     = "lost-device"      // a device file whose thin id is not in the pool
+	FindingDeletedPresent = "deleted-present"  // deletion deferred while busy, still in the pool
+	FindingOrphanDM       = "orphan-dm-device" // an active dm device of this pool's prefix no file names
+	FindingInactivePool   = "pool-inactive"    // the pool is not active: only the files could be read
+)
+
+// Finding is one inconsistency Check found.
+type Finding struct {
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	Detail  string `json:"detail"`
+	// Repair says what Repair would do; empty when it cannot be repaired
+	// by dmctl (thin_check's job, or more space).
+	Repair string `json:"repair,omitempty"`
+	// DeletesData is set when the repair deletes a thin device's data:
+	// Repair does it only when told to.
+	DeletesData bool `json:"deletes_data,omitempty"`
+
+	thinID int
+	id     string
+}
+
+// CheckReport is the result of Check: empty Findings means the JSON
+// state, the pool's metadata and the kernel's devices agree.
+type CheckReport struct {
+	Pool          string    `json:"pool"`
+	TransactionID uint64    `json:"transaction_id"`
+	ThinIDs       int       `json:"thin_ids"`
+	Devices       int       `json:"device_files"`
+	Findings      []Finding `json:"findings"`
+}
+
+// Consistent reports whether nothing was found.
+func (r CheckReport) Consistent() bool { return len(r.Findings) == 0 }
+
+// Check reconciles the three sources of truth: the device files under
+// metadata/, the pool's own metadata (thin ids and transaction id, read
+// online from a metadata snapshot) and the kernel's active devices. It
+// changes nothing.
+func (p *Pool) Check() (CheckReport, error) {
+	r := CheckReport{Pool: p.names.Pool, Findings: []Finding{}}
+	add := func(f Finding) { r.Findings = append(r.Findings, f) }
+	devs, err := p.store.Devices()
+	if err != nil {
+		return r, err
+	}
+	r.Devices = len(devs)
+	if t, ok, err := p.store.ReadTransaction(); err != nil {
+		return r, err
+	} else if ok {
+		add(Finding{Kind: FindingOpenTxn, Subject: t.ID(), id: t.ID(), thinID: t.DeviceID,
+			Detail: fmt.Sprintf("transaction %d on thin id %d was interrupted", t.OpenTransactionID, t.DeviceID),
+			Repair: "finish or roll it back"})
+	}
+	active, err := p.Active()
+	if err != nil {
+		return r, err
+	}
+	if !active {
+		add(Finding{Kind: FindingInactivePool, Subject: p.names.Pool,
+			Detail: "the pool is not active: its metadata and devices were not compared", Repair: ""})
+		return r, nil
+	}
+	st, err := p.poolStatus()
+	if err != nil {
+		return r, err
+	}
+	r.TransactionID = st.TransactionID
+	switch {
+	case st.Failed:
+		add(Finding{Kind: FindingPoolMode, Subject: p.names.Pool, Detail: "the pool has failed (" + st.Mode + ")"})
+		return r, nil
+	case st.Mode != PoolModeReadWrite && st.Mode != "":
+		add(Finding{Kind: FindingPoolMode, Subject: p.names.Pool, Detail: "the pool is in " + st.Mode + " mode"})
+	}
+	if st.NeedsCheck {
+		add(Finding{Kind: FindingNeedsCheck, Subject: p.names.Pool,
+			Detail: "the kernel flagged the metadata: deactivate the pool and run thin_check/thin_repair"})
+	}
+	if err := freeSpaceError(st, uint64(p.rec.Config.MinFreeSpacePercent)); err != nil {
+		add(Finding{Kind: FindingLowSpace, Subject: p.names.Pool, Detail: err.Error()})
+	}
+
+	view, err := p.ReadThinView()
+	if err != nil {
+		return r, err
+	}
+	r.ThinIDs = len(view.Devices)
+	byThin := map[int]DeviceMeta{}
+	var maxTxn uint64
+	for _, d := range devs {
+		byThin[d.DeviceID] = d
+		maxTxn = max(maxTxn, d.TransactionID)
+		_, inPool := view.Devices[d.DeviceID]
+		switch {
+		case !inPool && d.Deleted:
+			add(Finding{Kind: FindingLostDevice, Subject: d.ID, id: d.ID, thinID: d.DeviceID,
+				Detail: fmt.Sprintf("marked deleted and its thin id %d is gone from the pool", d.DeviceID),
+				Repair: "remove its file"})
+		case !inPool:
+			add(Finding{Kind: FindingLostDevice, Subject: d.ID, id: d.ID, thinID: d.DeviceID,
+				Detail: fmt.Sprintf("thin id %d is not in the pool", d.DeviceID), Repair: "remove its file"})
+		case d.Deleted:
+			add(Finding{Kind: FindingDeletedPresent, Subject: d.ID, id: d.ID, thinID: d.DeviceID,
+				Detail:      fmt.Sprintf("its deletion was deferred; thin id %d is still in the pool", d.DeviceID),
+				Repair:      "finish its deletion",
+				DeletesData: false})
+		}
+	}
+	if maxTxn > st.TransactionID {
+		add(Finding{Kind: FindingTxnMismatch, Subject: p.names.Pool,
+			Detail: fmt.Sprintf("device files name transaction %d, the pool is at %d", maxTxn, st.TransactionID)})
+	}
+	orphans := make([]int, 0)
+	for id := range view.Devices {
+		if _, ok := byThin[id]; !ok {
+			orphans = append(orphans, id)
+		}
+	}
+	sort.Ints(orphans)
+	for _, id := range orphans {
+		u := view.Devices[id]
+		add(Finding{Kind: FindingOrphanThin, Subject: fmt.Sprintf("thin id %d", id), thinID: id,
+			Detail:      fmt.Sprintf("no device file names it (%d bytes mapped)", u.MappedBlocks*u.BlockBytes),
+			Repair:      "delete the thin id",
+			DeletesData: true})
+	}
+
+	expected := map[string]bool{p.names.Pool: true}
+	for _, d := range devs {
+		expected[p.names.Device(d.ID)] = true
+	}
+	entries, err := p.env.DM.List(dmctl.ListOptions{NamePrefix: p.names.Prefix + "-"})
+	if err != nil {
+		return r, err
+	}
+	for _, e := range entries {
+		if !expected[e.Name] && strings.HasPrefix(e.Name, p.names.Prefix+"-") {
+			add(Finding{Kind: FindingOrphanDM, Subject: e.Name, id: e.Name,
+				Detail: "active device-mapper device that no device file names", Repair: "remove the dm device"})
+		}
+	}
+	return r, nil
+}
+
+// Repair fixes what Check found and is safe to fix, and says what it did.
+// Deleting a thin id no file names deletes data: it is done only with
+// deleteData. Open transactions are finished or rolled back by Open with
+// Write, before Check runs.
+func (p *Pool) Repair(r CheckReport, deleteData bool) ([]string, error) {
+	if err := p.writable(); err != nil {
+		return nil, err
+	}
+	var done []string
+	var errs []error
+	for _, f := range r.Findings {
+		var err error
+		switch f.Kind {
+		case FindingLostDevice:
+			if err = p.store.RemoveDevice(f.id); err == nil {
+				p.forgetDevice(f.id)
+				done = append(done, "removed the file of device "+f.id)
+			}
+		case FindingDeletedPresent:
+			var m DeviceMeta
+			if m, err = p.store.ReadDevice(f.id); err == nil {
+				if _, err = p.deleteThin(m, false); err == nil {
+					done = append(done, "finished the deletion of device "+f.id)
+				}
+			}
+		case FindingOrphanThin:
+			if !deleteData {
+				done = append(done, fmt.Sprintf("left thin id %d (deleting its data needs --yes)", f.thinID))
+				continue
+			}
+			if err = p.loadThinState(); err == nil {
+				if err = p.message(msgDelete(f.thinID)); err == nil || errors.Is(err, syscall.ENODATA) {
+					err = nil
+					p.ids.free(f.thinID)
+					done = append(done, fmt.Sprintf("deleted orphan thin id %d", f.thinID))
+				}
+			}
+		case FindingOrphanDM:
+			if _, err = p.env.DM.Remove(f.id, removeOpts(false)); err == nil {
+				done = append(done, "removed dm device "+f.id)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("repair %s %s: %w", f.Kind, f.Subject, err))
+		}
+	}
+	return done, errors.Join(errs...)
+}
