@@ -1,6 +1,111 @@
 package commands
 
-import "github.com/urfave/cli/v2"
+import (
+	"errors"
+	"strings"
 
-// poolCommands returns the thin-pool commands.
-func poolCommands() []*cli.Command { return nil }
+	"github.com/urfave/cli/v2"
+
+	"github.com/dmctl/dmctl/dmctl"
+	"github.com/dmctl/dmctl/pool"
+)
+
+// flagStorageOpt is the repeatable Docker-style storage option flag.
+const flagStorageOpt = "storage-opt"
+
+// poolCommands returns the thin-pool commands: the pool and snapshot
+// groups and the per-device verbs.
+func poolCommands() []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:  "pool",
+			Usage: "create, activate, grow and remove the thin pool of --root (Docker's devicemapper layout)",
+			Subcommands: []*cli.Command{
+				poolCreateCommand(),
+				poolActivateCommand(),
+				poolDeactivateCommand(),
+				poolDestroyCommand(),
+				poolExtendCommand(),
+				poolLsCommand(),
+			},
+		},
+		snapshotCommand(),
+		deviceActivateCommand(),
+		deviceDeactivateCommand(),
+		mountCommand(),
+		umountCommand(),
+	}
+}
+
+// multiValue is a repeatable string flag that, unlike cli.StringSlice,
+// never splits a value on commas ("dm.mountopt=nouuid,discard").
+type multiValue struct{ values []string }
+
+// Set implements cli.Generic.
+func (m *multiValue) Set(s string) error {
+	m.values = append(m.values, s)
+	return nil
+}
+
+// String implements cli.Generic.
+func (m *multiValue) String() string { return strings.Join(m.values, " ") }
+
+// multiFlag declares a repeatable string flag.
+func multiFlag(name, usage string) *cli.GenericFlag {
+	return &cli.GenericFlag{Name: name, Usage: usage, Value: &multiValue{}}
+}
+
+// multiValues returns every value given to a multiFlag.
+func multiValues(c *cli.Context, name string) []string {
+	if m, ok := c.Generic(name).(*multiValue); ok {
+		return m.values
+	}
+	return nil
+}
+
+// storageOptFlag is --storage-opt, repeatable.
+func storageOptFlag() *cli.GenericFlag {
+	return multiFlag(flagStorageOpt, "Docker storage option `dm.KEY=VALUE` (repeatable), e.g. dm.min_free_space=5%")
+}
+
+// poolEnv returns what pool operations run against.
+func poolEnv(ctl *dmctl.Control) pool.Env {
+	return pool.Env{DM: ctl, Sys: pool.HostSystem{}}
+}
+
+// withPool opens the pool of --root (taking its lock when write) for the
+// duration of fn.
+func withPool(c *cli.Context, write bool, fn func(*pool.Pool) error) error {
+	opts := pool.OpenOptions{Write: write, StorageOpts: multiValues(c, flagStorageOpt), NameWord: c.String(flagPrefix)}
+	if err := pool.ValidateNameWord(opts.NameWord); err != nil {
+		return usagef("%v", err)
+	}
+	return withControl(func(ctl *dmctl.Control) error {
+		p, err := pool.Open(c.String(flagRoot), poolEnv(ctl), opts)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		return fn(p)
+	})
+}
+
+// checkIDs rejects ids that cannot name a thin device (exit 2).
+func checkIDs(p *pool.Pool, ids ...string) error {
+	var errs []error
+	for _, id := range ids {
+		if err := p.Names().ValidateID(id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return usagef("%v", errors.Join(errs...))
+	}
+	return nil
+}
+
+// withControlEnv opens the control node and hands fn the pool environment
+// over it.
+func withControlEnv(fn func(pool.Env) error) error {
+	return withControl(func(ctl *dmctl.Control) error { return fn(poolEnv(ctl)) })
+}

@@ -1,0 +1,149 @@
+package commands_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/dmctl/dmctl/commands"
+)
+
+// mainEnv names the environment variable that makes the test binary run
+// dmctl itself: with mainEnv=1, TestMain runs commands.Main on the
+// process's arguments and exits with its code.
+const mainEnv = "DMCTL_TEST_MAIN"
+
+// TestMain runs the tests, or dmctl when mainEnv=1, so that tests can run
+// dmctl as a separate process through os.Args[0] (see runProcess).
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		args := append([]string{"dmctl"}, os.Args[1:]...)
+		os.Exit(commands.Main(args, os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// run runs dmctl with args in-process, with an empty standard input.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return runIn(t, strings.NewReader(""), args...)
+}
+
+// runIn runs dmctl with args in-process, reading standard input from in.
+func runIn(t *testing.T, in io.Reader, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = commands.Main(append([]string{"dmctl"}, args...), in, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// mustRun runs dmctl in-process and fails the test unless it exits 0
+// with nothing on standard error.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, code := run(t, args...)
+	if code != 0 || errOut != "" {
+		t.Fatalf("dmctl %s = exit %d, stderr %q; want exit 0", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
+// runProcess runs dmctl with args as a separate process (the test binary
+// re-executed with mainEnv=1).
+func runProcess(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return out.String(), errOut.String(), ee.ExitCode()
+		}
+		t.Fatalf("run %s %s: %v", os.Args[0], strings.Join(args, " "), err)
+	}
+	return out.String(), errOut.String(), 0
+}
+
+// checkErrorLine fails the test unless stderr is exactly one line that
+// starts with "dmctl: ".
+func checkErrorLine(t *testing.T, what, stderr string) {
+	t.Helper()
+	if !strings.HasPrefix(stderr, "dmctl: ") || !strings.HasSuffix(stderr, "\n") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("%s: stderr = %q, want one line starting with \"dmctl: \"", what, stderr)
+	}
+}
+
+// lineDiff describes how got differs from want, line by line.
+func lineDiff(got, want string) string {
+	g := strings.SplitAfter(got, "\n")
+	w := strings.SplitAfter(want, "\n")
+	var b strings.Builder
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl == wl {
+			fmt.Fprintf(&b, "  %q\n", gl)
+			continue
+		}
+		if wl != "" || i < len(w) {
+			fmt.Fprintf(&b, "- %q\n", wl)
+		}
+		if gl != "" || i < len(g) {
+			fmt.Fprintf(&b, "+ %q\n", gl)
+		}
+	}
+	return b.String()
+}
+
+// TestUsageExitCodes checks that a bad command line exits 2 with one error
+// line, in-process and as a separate process. None of these reach the
+// kernel.
+func TestUsageExitCodes(t *testing.T) {
+	tests := [][]string{
+		{"--no-such-flag", "ls"},
+		{"ls", "--no-such-flag"},
+		{"ls", "extra"},
+		{"create"},
+		{"create", "a", "b", "c"},
+		{"create", "--notable", "--table", "0 8 zero", "a"},
+		{"load"},
+		{"reload"},
+		{"resume"},
+		{"suspend"},
+		{"remove"},
+		{"remove_all", "x"},
+		{"rename", "a"},
+		{"rename", "a", "b", "c"},
+		{"rename", "--setuuid", "u", "a", "b"},
+		{"message", "a", "0"},
+		{"message", "a", "x", "create_thin", "0"},
+		{"clear"},
+		{"wait"},
+		{"wait", "a", "1", "2"},
+		{"--output", "yaml", "targets"},
+		{"create", "--table", "0 8", "a"},
+	}
+	for _, args := range tests {
+		_, errOut, code := run(t, args...)
+		if code != commands.ExitUsage {
+			t.Errorf("Main(%q) = %d, want %d (stderr %q)", args, code, commands.ExitUsage, errOut)
+		}
+		checkErrorLine(t, strings.Join(args, " "), errOut)
+	}
+	_, errOut, code := runProcess(t, "ls", "--no-such-flag")
+	if code != commands.ExitUsage {
+		t.Errorf("dmctl ls --no-such-flag (process) = exit %d, want %d (stderr %q)", code, commands.ExitUsage, errOut)
+	}
+	checkErrorLine(t, "dmctl ls --no-such-flag (process)", errOut)
+}

@@ -1,0 +1,146 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dmctl/dmctl/dmctl"
+	"github.com/dmctl/dmctl/format"
+	"github.com/dmctl/dmctl/pool"
+)
+
+func poolCreateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "create",
+		Usage: "make the thin pool of --root and its base device, as Docker's driver did on first start",
+		Description: "By default the pool lives in two sparse files under <root>/devicemapper attached to loop " +
+			"devices. --data-dev and --metadata-dev build it on block devices instead; --thinpooldev adopts " +
+			"an existing empty thin pool. --storage-opt options in Docker's spelling are applied after the flags.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "data-size", Usage: "size of the sparse data file (loop pools)", Value: "100G"},
+			&cli.StringFlag{Name: "metadata-size", Usage: "size of the sparse metadata file (loop pools)", Value: "2G"},
+			&cli.StringFlag{Name: "block-size", Usage: "pool data block size, 64K to 1G, a multiple of 64K", Value: "64K"},
+			&cli.Uint64Flag{Name: "low-water-mark", Usage: "free data blocks below which the kernel raises an event", Value: pool.DefaultLowWaterMark},
+			&cli.StringFlag{Name: "base-size", Usage: "size of the base device", Value: "10G"},
+			&cli.StringFlag{Name: "fs", Usage: "filesystem of the base device: xfs or ext4 (default xfs when mkfs.xfs is found)"},
+			multiFlag("mkfs-arg", "extra argument to mkfs (repeatable)"),
+			&cli.StringFlag{Name: "mount-opt", Usage: "options added to every mount"},
+			&cli.StringFlag{Name: "min-free-space", Usage: "refuse snapshots below this share of free space, e.g. 10%", Value: "10%"},
+			&cli.BoolFlag{Name: "blkdiscard", Usage: "discard a device's blocks before deleting it (default on for loop pools)"},
+			&cli.BoolFlag{Name: "no-blkdiscard", Usage: "do not discard before deleting"},
+			&cli.StringFlag{Name: "data-dev", Usage: "block device for the pool's data (direct mode)"},
+			&cli.StringFlag{Name: "metadata-dev", Usage: "block device for the pool's metadata (direct mode)"},
+			&cli.StringFlag{Name: "thinpooldev", Usage: "name of an existing thin pool to adopt"},
+			&cli.BoolFlag{Name: "direct-io", Usage: "attach loop devices with direct I/O"},
+			&cli.BoolFlag{Name: "force", Usage: "wipe a metadata device that already holds a thin-pool superblock"},
+			storageOptFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			if err := exactArgs(c, 0, "no argument"); err != nil {
+				return err
+			}
+			kind, err := outputKind(c)
+			if err != nil {
+				return err
+			}
+			cfg, err := createConfig(c)
+			if err != nil {
+				return usagef("pool create: %v", err)
+			}
+			return withControl(func(ctl *dmctl.Control) error {
+				p, err := pool.Create(c.String(flagRoot), cfg, poolEnv(ctl), pool.CreateOptions{Force: c.Bool("force")})
+				if err != nil {
+					return err
+				}
+				defer p.Close()
+				return renderPoolMade(c, kind, p)
+			})
+		},
+	}
+}
+
+// createConfig builds the pool's settings from the flags, then the
+// storage options, and validates them.
+func createConfig(c *cli.Context) (pool.Config, error) {
+	cfg := pool.DefaultConfig()
+	cfg.NameWord = c.String(flagPrefix)
+	sizes := []struct {
+		flag string
+		dst  *uint64
+	}{
+		{"data-size", &cfg.DataLoopSize},
+		{"metadata-size", &cfg.MetadataLoopSize},
+		{"block-size", &cfg.BlockSize},
+		{"base-size", &cfg.BaseSize},
+	}
+	for _, s := range sizes {
+		if !c.IsSet(s.flag) {
+			continue
+		}
+		v, err := pool.ParseSize(c.String(s.flag))
+		if err != nil {
+			return cfg, fmt.Errorf("--%s: %w", s.flag, err)
+		}
+		*s.dst = v
+	}
+	if c.IsSet("low-water-mark") {
+		cfg.LowWaterMark = c.Uint64("low-water-mark")
+	}
+	if c.IsSet("fs") {
+		cfg.Filesystem = c.String("fs")
+	}
+	cfg.MkfsArgs = append(cfg.MkfsArgs, multiValues(c, "mkfs-arg")...)
+	if c.IsSet("mount-opt") {
+		cfg.MountOptions = c.String("mount-opt")
+	}
+	if c.IsSet("min-free-space") {
+		pct, err := parsePercent(c.String("min-free-space"))
+		if err != nil {
+			return cfg, fmt.Errorf("--min-free-space: %w", err)
+		}
+		cfg.MinFreeSpacePercent = pct
+	}
+	switch {
+	case c.Bool("blkdiscard") && c.Bool("no-blkdiscard"):
+		return cfg, fmt.Errorf("--blkdiscard and --no-blkdiscard contradict each other")
+	case c.IsSet("blkdiscard") || c.IsSet("no-blkdiscard"):
+		on := c.Bool("blkdiscard") && !c.Bool("no-blkdiscard")
+		cfg.BlkDiscard = &on
+	}
+	cfg.DataDevice = c.String("data-dev")
+	cfg.MetadataDevice = c.String("metadata-dev")
+	cfg.ThinPoolDevice = c.String("thinpooldev")
+	cfg.DirectIO = c.Bool("direct-io")
+	if err := cfg.ApplyStorageOpts(multiValues(c, flagStorageOpt)); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// parsePercent parses "10%" or "10" as a share from 0 to 99.
+func parsePercent(s string) (uint32, error) {
+	v, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(s), "%"), 10, 32)
+	if err != nil || v > 99 {
+		return 0, fmt.Errorf("parse percentage %q: want 0 to 99", s)
+	}
+	return uint32(v), nil
+}
+
+// renderPoolMade prints what a new (or activated) pool is: its names and
+// where it lives.
+func renderPoolMade(c *cli.Context, kind format.Kind, p *pool.Pool) error {
+	kvs := []format.KV{
+		{Key: "Pool", Value: p.Names().Pool, JSONKey: "pool_name"},
+		{Key: "Mode", Value: string(p.Mode()), JSONKey: "mode"},
+		{Key: "Root", Value: p.Root(), JSONKey: "root"},
+		{Key: "Prefix", Value: p.Names().Prefix, JSONKey: "prefix"},
+		{Key: "Base Device", Value: p.DevicePath(pool.BaseID), JSONKey: "base_device"},
+	}
+	return format.KeyValues(c.App.Writer, kind, "", kvs)
+}
