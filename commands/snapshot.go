@@ -10,6 +10,7 @@ import (
 
 	"github.com/dmctl/dmctl/format"
 	"github.com/dmctl/dmctl/pool"
+	"github.com/dmctl/dmctl/pool/thinmeta"
 )
 
 func snapshotCommand() *cli.Command {
@@ -102,16 +103,20 @@ func snapshotRmCommand() *cli.Command {
 
 // snapshotJSON is one device in snapshot ls --output json.
 type snapshotJSON struct {
-	ID            string   `json:"id"`
-	Name          string   `json:"name"`
-	ThinID        int      `json:"thin_id"`
-	Origin        string   `json:"origin,omitempty"`
-	SizeBytes     uint64   `json:"size_bytes"`
-	MappedBytes   *uint64  `json:"mapped_bytes,omitempty"`
-	TransactionID uint64   `json:"transaction_id"`
-	Active        bool     `json:"active"`
-	Deleted       bool     `json:"deleted"`
-	Mountpoints   []string `json:"mountpoints,omitempty"`
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	ThinID      int     `json:"thin_id"`
+	Origin      string  `json:"origin,omitempty"`
+	SizeBytes   uint64  `json:"size_bytes"`
+	MappedBytes *uint64 `json:"mapped_bytes,omitempty"`
+	// What deleting the device would free, and what it shares with
+	// others, read through a metadata snapshot like thin_ls -m.
+	ExclusiveBytes *uint64  `json:"exclusive_bytes,omitempty"`
+	SharedBytes    *uint64  `json:"shared_bytes,omitempty"`
+	TransactionID  uint64   `json:"transaction_id"`
+	Active         bool     `json:"active"`
+	Deleted        bool     `json:"deleted"`
+	Mountpoints    []string `json:"mountpoints,omitempty"`
 }
 
 func snapshotLsCommand() *cli.Command {
@@ -137,13 +142,24 @@ func snapshotLsCommand() *cli.Command {
 				if c.Bool("tree") {
 					return format.Tree(c.App.Writer, kind, snapshotTree(devs))
 				}
-				return renderSnapshots(c, kind, devs)
+				// Exclusive and shared bytes need the pool's own metadata;
+				// without an active pool (or with a metadata snapshot held
+				// by someone else) those columns stay empty.
+				var usage map[int]thinmeta.DeviceUsage
+				if active, _ := p.Active(); active {
+					if view, err := p.ReadThinView(); err == nil {
+						usage = view.Devices
+					} else {
+						fmt.Fprintf(c.App.ErrWriter, "dmctl: warning: no exclusive/shared usage: %v\n", err)
+					}
+				}
+				return renderSnapshots(c, kind, devs, usage)
 			})
 		},
 	}
 }
 
-func renderSnapshots(c *cli.Context, kind format.Kind, devs []pool.DeviceState) error {
+func renderSnapshots(c *cli.Context, kind format.Kind, devs []pool.DeviceState, usage map[int]thinmeta.DeviceUsage) error {
 	rows := make([][]string, 0, len(devs))
 	js := make([]snapshotJSON, 0, len(devs))
 	for _, d := range devs {
@@ -154,16 +170,26 @@ func renderSnapshots(c *cli.Context, kind format.Kind, devs []pool.DeviceState) 
 			mapped = humanize.IBytes(d.MappedBytes)
 			j.MappedBytes = &d.MappedBytes
 		}
+		exclusive, shared := "-", "-"
+		if u, ok := usage[d.DeviceID]; ok {
+			m, e, sh := u.MappedBytes(), u.ExclusiveBytes(), u.SharedBytes()
+			if !d.MappedKnown {
+				mapped = humanize.IBytes(m)
+				j.MappedBytes = &m
+			}
+			exclusive, shared = humanize.IBytes(e), humanize.IBytes(sh)
+			j.ExclusiveBytes, j.SharedBytes = &e, &sh
+		}
 		state := activeWord(d.Active)
 		if d.Deleted {
 			state += ",deleted"
 		}
 		rows = append(rows, []string{d.ID, fmt.Sprint(d.DeviceID), orDash(d.Origin), humanize.IBytes(d.Size),
-			mapped, state, orDash(strings.Join(d.MountPoints, ","))})
+			mapped, exclusive, shared, state, orDash(strings.Join(d.MountPoints, ","))})
 		js = append(js, j)
 	}
 	return format.Rows(c.App.Writer, kind,
-		[]string{"ID", "THIN ID", "ORIGIN", "SIZE", "MAPPED", "STATE", "MOUNTED"}, rows, js)
+		[]string{"ID", "THIN ID", "ORIGIN", "SIZE", "MAPPED", "EXCLUSIVE", "SHARED", "STATE", "MOUNTED"}, rows, js)
 }
 
 // snapshotTree arranges devices by lineage: each device under its origin,

@@ -130,10 +130,10 @@ func statusToJSON(v deviceView) statusJSON {
 	if p := v.Pool; p != nil {
 		pj := &poolStatusJSON{TransactionID: p.TransactionID, BlockBytes: p.BlockBytes,
 			DataUsedBytes: p.DataUsedBytes, DataTotalBytes: p.DataTotalBytes,
-			DataUsedPercent: round2(percent(p.UsedDataBlocks, p.TotalDataBlocks)),
+			DataUsedPercent:   round2(percent(p.UsedDataBlocks, p.TotalDataBlocks)),
 			MetadataUsedBytes: p.MetaUsedBytes, MetadataTotalBytes: p.MetaTotalBytes,
 			MetadataUsedPct: round2(percent(p.UsedMetaBlocks, p.TotalMetaBlocks)),
-			Mode: p.Mode, Discard: p.DiscardPassdown, ErrorIfNoSpace: p.ErrorIfNoSpace,
+			Mode:            p.Mode, Discard: p.DiscardPassdown, ErrorIfNoSpace: p.ErrorIfNoSpace,
 			NeedsCheck: p.NeedsCheck, Failed: p.Failed}
 		if p.HasHeldRoot {
 			root := p.HeldMetadataRoot

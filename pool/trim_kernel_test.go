@@ -2,6 +2,7 @@ package pool_test
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"math/rand"
 	"os"
@@ -63,6 +64,24 @@ func TestKernelTrim(t *testing.T) {
 	}
 	sums["s0"] = sums["d0"]
 	dmctl.Sync()
+	checkUsageAgainstThinLs(t, ctl, p)
+	view, err := p.ReadThinView()
+	if err != nil {
+		t.Fatalf("ReadThinView() = %v", err)
+	}
+	for id, want := range map[string][2]bool{"d4": {true, false}, "d0": {false, true}} {
+		m, err := p.Store().ReadDevice(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := view.Devices[m.DeviceID]
+		if got := u.ExclusiveBytes() >= perDevice; got != want[0] {
+			t.Errorf("%s: exclusive %d bytes, want >= %d: %v", id, u.ExclusiveBytes(), perDevice, want[0])
+		}
+		if got := u.SharedBytes() >= perDevice; got != want[1] {
+			t.Errorf("%s: shared %d bytes, want >= %d: %v", id, u.SharedBytes(), perDevice, want[1])
+		}
+	}
 
 	if _, err := p.RemoveSnapshot([]string{"d1", "d2", "d3"}, false); err != nil {
 		t.Fatalf("RemoveSnapshot() = %v", err)
@@ -142,4 +161,54 @@ func readDevice(t *testing.T, path string, n int) []byte {
 		t.Fatalf("read %s: %v", path, err)
 	}
 	return buf
+}
+
+// checkUsageAgainstThinLs compares ReadThinView with thin_ls -m run on the
+// live pool's metadata device while a metadata snapshot is held.
+func checkUsageAgainstThinLs(t *testing.T, ctl *dmctl.Control, p *pool.Pool) {
+	t.Helper()
+	view, err := p.ReadThinView()
+	if err != nil {
+		t.Fatalf("ReadThinView() = %v", err)
+	}
+	_, table, err := ctl.Table(p.Names().Pool, dmctl.StatusOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := pool.ParsePoolTable(table[0].Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := "/dev/" + dmctl.BlockName(pt.MetadataDev)
+	if _, err := ctl.Message(p.Names().Pool, 0, "reserve_metadata_snap"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("thin_ls", "-m", "--no-headers",
+		"--format", "DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS", meta).CombinedOutput()
+	if _, rerr := ctl.Message(p.Names().Pool, 0, "release_metadata_snap"); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err != nil {
+		t.Fatalf("thin_ls: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(view.Devices) {
+		t.Errorf("thin_ls lists %d devices, ReadThinView %d:\n%s", len(lines), len(view.Devices), out)
+	}
+	for _, line := range lines {
+		var dev int
+		var mapped, excl, shared uint64
+		if _, err := fmt.Sscan(line, &dev, &mapped, &excl, &shared); err != nil {
+			t.Fatalf("thin_ls line %q: %v", line, err)
+		}
+		u, ok := view.Devices[dev]
+		if !ok {
+			t.Errorf("thin id %d: in thin_ls, not in ReadThinView", dev)
+			continue
+		}
+		if u.MappedBlocks != mapped || u.ExclusiveBlocks != excl || u.SharedBlocks != shared {
+			t.Errorf("thin id %d: ReadThinView mapped/exclusive/shared %d/%d/%d, thin_ls %d/%d/%d",
+				dev, u.MappedBlocks, u.ExclusiveBlocks, u.SharedBlocks, mapped, excl, shared)
+		}
+	}
 }
