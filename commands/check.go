@@ -5,7 +5,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dmctl/dmctl/dmctl"
 	"github.com/dmctl/dmctl/format"
 	"github.com/dmctl/dmctl/pool"
 )
@@ -35,15 +34,9 @@ func checkCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return withControl(func(ctl *dmctl.Control) error {
-				// Opening for writing finishes or rolls back an open
-				// transaction: only --repair may do that.
-				p, err := pool.Open(c.String(flagRoot), pool.Env{DM: ctl, Sys: pool.HostSystem{}},
-					pool.OpenOptions{Write: c.Bool("repair"), NameWord: c.String(flagPrefix)})
-				if err != nil {
-					return err
-				}
-				defer p.Close()
+			// Opening for writing finishes or rolls back an open
+			// transaction: only --repair may do that.
+			return withPool(c, c.Bool("repair"), func(p *pool.Pool) error {
 				report, err := p.Check()
 				if err != nil {
 					return err

@@ -7,7 +7,6 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
-	"github.com/dmctl/dmctl/dmctl"
 	"github.com/dmctl/dmctl/format"
 	"github.com/dmctl/dmctl/pool"
 )
@@ -33,13 +32,7 @@ func trimCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return withControl(func(ctl *dmctl.Control) error {
-				p, err := pool.Open(c.String(flagRoot), pool.Env{DM: ctl, Sys: pool.HostSystem{}},
-					pool.OpenOptions{Write: true, NameWord: c.String(flagPrefix)})
-				if err != nil {
-					return err
-				}
-				defer p.Close()
+			return withPool(c, true, func(p *pool.Pool) error {
 				res, err := p.Trim(pool.TrimOptions{DryRun: c.Bool("dry-run"), NoFSTrim: c.Bool("no-fstrim")})
 				if err != nil {
 					return err

@@ -3,7 +3,6 @@ package pool_test
 import (
 	"bytes"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,21 +20,7 @@ import (
 //	go test -exec $PWD/scripts/vmexec -run TestKernelCheck -v ./pool
 func TestKernelCheck(t *testing.T) {
 	ctl := dmtest.Require(t, "thin-pool", "thin", "zero")
-	word := strings.ReplaceAll(dmtest.Name(t), "-", "")[:20]
-	env := pool.Env{DM: ctl, Sys: pool.HostSystem{}}
-	root := filepath.Join(t.TempDir(), "root")
-	cfg := pool.DefaultConfig()
-	cfg.NameWord = word
-	cfg.DataLoopSize, cfg.MetadataLoopSize, cfg.BaseSize = 1<<30, 64<<20, 64<<20
-	cfg.Filesystem = pool.FSExt4
-	p, err := pool.Create(root, cfg, env, pool.CreateOptions{})
-	if err != nil {
-		t.Fatalf("Create() = %v", err)
-	}
-	t.Cleanup(func() {
-		p.Destroy(true)
-		p.Close()
-	})
+	p := newTestPool(t, ctl, nil)
 	for _, s := range [][2]string{{"img", ""}, {"ctr", "img"}, {"gone", ""}} {
 		if _, err := p.CreateSnapshot(s[0], s[1], 0); err != nil {
 			t.Fatalf("CreateSnapshot(%s) = %v", s[0], err)

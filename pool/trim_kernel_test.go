@@ -25,22 +25,9 @@ import (
 //	go test -exec $PWD/scripts/vmexec -run TestKernelTrim -v ./pool
 func TestKernelTrim(t *testing.T) {
 	ctl := dmtest.Require(t, "thin-pool", "thin")
-	word := strings.ReplaceAll(dmtest.Name(t), "-", "")[:20]
-	env := pool.Env{DM: ctl, Sys: pool.HostSystem{}}
-	root := filepath.Join(t.TempDir(), "root")
-	cfg := pool.DefaultConfig()
-	cfg.NameWord = word
-	cfg.DataLoopSize, cfg.MetadataLoopSize, cfg.BaseSize = 1<<30, 64<<20, 64<<20
-	cfg.Filesystem = pool.FSExt4
 	off := false
-	cfg.BlkDiscard = &off // deletions leave their blocks in the data file
-	p, err := pool.Create(root, cfg, env, pool.CreateOptions{})
-	if err != nil {
-		t.Fatalf("Create() = %v", err)
-	}
-	t.Cleanup(func() {
-		p.Destroy(true)
-		p.Close()
+	p := newTestPool(t, ctl, func(cfg *pool.Config) {
+		cfg.BlkDiscard = &off // deletions leave their blocks in the data file
 	})
 
 	const perDevice = 16 << 20
@@ -211,4 +198,27 @@ func checkUsageAgainstThinLs(t *testing.T, ctl *dmctl.Control, p *pool.Pool) {
 				dev, u.MappedBlocks, u.ExclusiveBlocks, u.SharedBlocks, mapped, excl, shared)
 		}
 	}
+}
+
+// newTestPool creates a small loop pool (1 GiB data, ext4 base) under
+// t.TempDir with device names unique to the test, destroyed at cleanup.
+func newTestPool(t *testing.T, ctl *dmctl.Control, tweak func(*pool.Config)) *pool.Pool {
+	t.Helper()
+	cfg := pool.DefaultConfig()
+	cfg.NameWord = strings.ReplaceAll(dmtest.Name(t), "-", "")[:20]
+	cfg.DataLoopSize, cfg.MetadataLoopSize, cfg.BaseSize = 1<<30, 64<<20, 64<<20
+	cfg.Filesystem = pool.FSExt4
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	env := pool.Env{DM: ctl, Sys: pool.HostSystem{}}
+	p, err := pool.Create(filepath.Join(t.TempDir(), "root"), cfg, env, pool.CreateOptions{})
+	if err != nil {
+		t.Fatalf("Create() = %v", err)
+	}
+	t.Cleanup(func() {
+		p.Destroy(true)
+		p.Close()
+	})
+	return p
 }
