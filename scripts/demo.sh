@@ -57,11 +57,7 @@ run dmctl info
 echo
 echo '# Files, pool metadata and kernel agree; free blocks go back to the disk under the pool, online.'
 run dmctl check
-printf '+ du -h --apparent-size %s; du -h %s\n' "$root/devicemapper/data" "$root/devicemapper/data"
-du -h --apparent-size "$root/devicemapper/data"
-du -h "$root/devicemapper/data"
 run dmctl trim
-run du -h "$root/devicemapper/data"
 
 echo
 echo '# dmsetup'"'"'s verbs, spoken by dmctl.'
