@@ -75,5 +75,5 @@ func renderTrim(c *cli.Context, kind format.Kind, r pool.TrimResult, dryRun bool
 	}
 	kvs = append(kvs, format.KV{Key: "Pool Suspended", Value: r.Suspended.Round(10_000).String(),
 		JSONKey: "suspended_microseconds", JSONValue: r.Suspended.Microseconds()})
-	return format.KeyValues(c.App.Writer, kind, "Trim:", kvs)
+	return format.KeyValues(c.App.Writer, kind, "Trim", kvs)
 }

@@ -48,6 +48,11 @@ run dmctl snapshot ls --tree
 run dmctl snapshot ls
 
 echo
+echo '# A file deleted in the container: trim hands its blocks back to the pool and the disk, online.'
+run rm "$mnt/blob"
+run dmctl trim
+
+echo
 echo '# The container goes away; the pool gives its blocks back.'
 run dmctl umount container
 run dmctl snapshot rm container
@@ -57,7 +62,6 @@ run dmctl info
 echo
 echo '# Files, pool metadata and kernel agree; free blocks go back to the disk under the pool, online.'
 run dmctl check
-run dmctl trim
 
 echo
 echo '# dmsetup'"'"'s verbs, spoken by dmctl.'
