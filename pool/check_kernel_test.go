@@ -95,6 +95,28 @@ func TestKernelCheck(t *testing.T) {
 		t.Fatalf("Check() after repair = %+v, %v; want consistent", r.Findings, err)
 	}
 
+	// An interrupted command's transaction: reported, and finished or
+	// rolled back by the next command that opens the pool for writing.
+	if err := p.Store().WriteTransaction(pool.Transaction{OpenTransactionID: r.TransactionID + 1,
+		DeviceHash: "interrupted", DeviceID: 4242}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = p.Check(); err != nil || len(r.Findings) != 1 || r.Findings[0].Kind != pool.FindingOpenTxn {
+		t.Fatalf("Check() with an open transaction = %+v, %v; want it reported", r.Findings, err)
+	}
+	p.Close()
+	p, err = pool.Open(p.Root(), pool.Env{DM: ctl, Sys: pool.HostSystem{}}, pool.OpenOptions{Write: true})
+	if err != nil {
+		t.Fatalf("Open(Write) = %v", err)
+	}
+	t.Cleanup(func() {
+		p.Destroy(true)
+		p.Close()
+	})
+	if r, err = p.Check(); err != nil || !r.Consistent() {
+		t.Fatalf("Check() after recovery = %+v, %v; want consistent", r.Findings, err)
+	}
+
 	// The reader against thin_dump and thin_check, on the pool's metadata
 	// once the pool is down.
 	if err := p.Deactivate(false); err != nil {
