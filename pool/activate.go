@@ -103,6 +103,7 @@ func (p *Pool) verifyBase() (retErr error) {
 	}
 	fsi, err := p.env.Sys.ProbeFilesystem(mapperDir + name)
 	if err != nil {
+		//lint:ignore ST1005 Docker's own wording, which admins search for
 		return fmt.Errorf("Base Device UUID and Filesystem verification failed: %w: %w", err, ErrVerification)
 	}
 	if p.devset.BaseDeviceUUID == "" {
@@ -111,6 +112,7 @@ func (p *Pool) verifyBase() (retErr error) {
 		return p.store.WriteDeviceSet(p.devset)
 	}
 	if err := checkBaseFS(p.devset, fsi); err != nil {
+		//lint:ignore ST1005 Docker's own wording, which admins search for
 		return fmt.Errorf("Base Device UUID and Filesystem verification failed: %w", err)
 	}
 	return nil

@@ -143,9 +143,11 @@ func (p *Pool) checkAdopt() error {
 		return err
 	}
 	if st.UsedDataBlocks != 0 {
+		//lint:ignore ST1005 Docker's own wording, which admins search for
 		return fmt.Errorf("Unable to take ownership of thin-pool (%s) that already has used data blocks", p.names.Pool)
 	}
 	if st.TransactionID != 0 {
+		//lint:ignore ST1005 Docker's own wording, which admins search for
 		return fmt.Errorf("Unable to take ownership of thin-pool (%s) with non-zero transaction ID", p.names.Pool)
 	}
 	p.rec.Config.BlockSize = table.BlockSectors * SectorBytes

@@ -27,18 +27,6 @@ func newLoopPool(t *testing.T) (*fakeKernel, string, *Pool) {
 	return k, root, p
 }
 
-// reopen closes p and opens the root again for changes.
-func reopen(t *testing.T, k *fakeKernel, p *Pool) *Pool {
-	t.Helper()
-	p.Close()
-	q, err := Open(p.Root(), k.env(), OpenOptions{Write: true})
-	if err != nil {
-		t.Fatalf("Open(%s) = %v", p.Root(), err)
-	}
-	t.Cleanup(func() { q.Close() })
-	return q
-}
-
 // checkConsistent checks that the pool's thin ids are exactly those the
 // device files name and that no transaction is pending.
 func checkConsistent(t *testing.T, k *fakeKernel, p *Pool) {

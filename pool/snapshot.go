@@ -87,11 +87,13 @@ func freeSpaceError(st PoolStatus, pct uint64) error {
 	}
 	minData := max(st.TotalDataBlocks*pct/100, 1)
 	if free := st.FreeDataBlocks(); free < minData {
+		//lint:ignore ST1005 Docker's own wording, which admins search for
 		return fmt.Errorf("Thin Pool has %v free data blocks which is less than minimum required %v free data blocks. Create more free space in thin pool or use dm.min_free_space option to change behavior: %w",
 			free, minData, ErrNoSpace)
 	}
 	minMeta := max(st.TotalMetaBlocks*pct/100, 1)
 	if free := st.FreeMetaBlocks(); free < minMeta {
+		//lint:ignore ST1005 Docker's own wording, which admins search for
 		return fmt.Errorf("Thin Pool has %v free metadata blocks which is less than minimum required %v free metadata blocks. Create more free metadata space in thin pool or use dm.min_free_space option to change behavior: %w",
 			free, minMeta, ErrNoSpace)
 	}
