@@ -1,7 +1,7 @@
 # dmctl build, test and install.
 #
 #   make build      static binary in bin/dmctl
-#   make test       deps, unit, vmtest, man-check (what CI runs)
+#   make test       deps, lint, unit, vmtest, man-check (what CI runs)
 #   make unit       host tests (-race when a C compiler is present)
 #   make vmtest     kernel tests, each test binary in a QEMU guest
 #   make lint       go vet + staticcheck
@@ -45,6 +45,7 @@ vmtest: vm-cache
 	CGO_ENABLED=0 $(GO) test -count=1 -exec $(CURDIR)/scripts/vmexec -timeout 30m $(VM_PKGS)
 
 test: deps
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) vmtest
 	$(MAKE) man-check
