@@ -40,8 +40,11 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 		Flags:                globalFlags(),
 		OnUsageError:         onUsageError,
 		ExitErrHandler:       func(*cli.Context, error) {}, // Main reports errors
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "dmctl: unknown command %q (see dmctl --help)\n", name)
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unknown command %q (see dmctl --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
 		},
 		Commands: []*cli.Command{
 			versionCommand(),
@@ -114,18 +117,14 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	return usageError{err.Error()}
 }
 
-// exactArgs checks the number of positional arguments.
-func exactArgs(c *cli.Context, n int, names string) error {
-	if c.NArg() != n {
-		return usagef("%s: want %s, got %d argument(s)", c.Command.FullName(), names, c.NArg())
-	}
-	return nil
+// exactArgs returns the n positional arguments, taking the command's
+// flags wherever they stand among them, as dmsetup does.
+func exactArgs(c *cli.Context, n int, names string) ([]string, error) {
+	return positional(c, n, n, names)
 }
 
-// minArgs checks that there are at least n positional arguments.
-func minArgs(c *cli.Context, n int, names string) error {
-	if c.NArg() < n {
-		return usagef("%s: want %s", c.Command.FullName(), names)
-	}
-	return nil
+// minArgs returns the positional arguments, at least n and at most max
+// (max < 0: any number), taking the command's flags wherever they stand.
+func minArgs(c *cli.Context, n, max int, names string) ([]string, error) {
+	return positional(c, n, max, names)
 }

@@ -24,7 +24,7 @@ func checkCommand() *cli.Command {
 			&cli.BoolFlag{Name: "yes", Usage: "with --repair: also delete thin ids no device file names (their data is lost)"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no arguments"); err != nil {
+			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
 				return err
 			}
 			if c.Bool("yes") && !c.Bool("repair") {

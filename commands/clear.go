@@ -12,11 +12,12 @@ func clearCommand() *cli.Command {
 		Usage:     "drop a device's inactive table",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 1, "NAME"); err != nil {
+			args, err := exactArgs(c, 1, "NAME")
+			if err != nil {
 				return err
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				_, err := ctl.ClearTable(c.Args().First())
+				_, err := ctl.ClearTable(args[0])
 				return err
 			})
 		},

@@ -21,21 +21,19 @@ func createCommand() *cli.Command {
 			&cli.BoolFlag{Name: "notable", Aliases: []string{"n"}, Usage: "create the device without a table"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := minArgs(c, 1, "NAME [TABLE_FILE]"); err != nil {
+			args, err := minArgs(c, 1, 2, "NAME [TABLE_FILE]")
+			if err != nil {
 				return err
 			}
-			if c.NArg() > 2 {
-				return usagef("create: want NAME [TABLE_FILE], got %d arguments", c.NArg())
-			}
-			name := c.Args().First()
+			name := args[0]
 			var targets []dmctl.Target
 			if c.Bool("notable") {
-				if c.IsSet("table") || c.NArg() > 1 {
+				if c.IsSet("table") || len(args) > 1 {
 					return usagef("create: --notable and a table exclude each other")
 				}
 			} else {
 				var err error
-				if targets, err = readTable(c, 1); err != nil {
+				if targets, err = readTable(c, args, 1); err != nil {
 					return err
 				}
 			}

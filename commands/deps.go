@@ -13,12 +13,16 @@ func depsCommand() *cli.Command {
 		Usage:     "print the devices each device's table uses",
 		ArgsUsage: "[NAME...]",
 		Action: func(c *cli.Context) error {
+			args, err := minArgs(c, 0, -1, "[NAME...]")
+			if err != nil {
+				return err
+			}
 			kind, err := outputKind(c)
 			if err != nil {
 				return err
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				names, all, err := deviceNames(c, ctl)
+				names, all, err := deviceNames(args, ctl)
 				if err != nil {
 					return err
 				}

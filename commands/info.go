@@ -20,15 +20,19 @@ func infoCommand() *cli.Command {
 			&cli.BoolFlag{Name: "columns", Aliases: []string{"c"}, Usage: "one line a device, in columns (dmsetup info -c)"},
 		},
 		Action: func(c *cli.Context) error {
+			args, err := minArgs(c, 0, -1, "[NAME...]")
+			if err != nil {
+				return err
+			}
 			kind, err := outputKind(c)
 			if err != nil {
 				return err
 			}
-			if c.NArg() == 0 && kind != format.Dmsetup && !c.Bool("columns") {
+			if len(args) == 0 && kind != format.Dmsetup && !c.Bool("columns") {
 				return poolInfo(c, kind)
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				names, _, err := deviceNames(c, ctl)
+				names, _, err := deviceNames(args, ctl)
 				if err != nil {
 					return err
 				}

@@ -22,12 +22,12 @@ func withControl(fn func(*dmctl.Control) error) error {
 	return fn(ctl)
 }
 
-// deviceNames returns the devices named on the command line, or all the
+// deviceNames returns the devices named in args, or all the
 // kernel's devices (in the kernel's order) when none is named; all reports
 // which.
-func deviceNames(c *cli.Context, ctl *dmctl.Control) (names []string, all bool, err error) {
-	if c.NArg() > 0 {
-		return c.Args().Slice(), false, nil
+func deviceNames(args []string, ctl *dmctl.Control) (names []string, all bool, err error) {
+	if len(args) > 0 {
+		return args, false, nil
 	}
 	list, err := ctl.List(dmctl.ListOptions{})
 	if err != nil {
@@ -40,18 +40,18 @@ func deviceNames(c *cli.Context, ctl *dmctl.Control) (names []string, all bool, 
 }
 
 // readTable reads a table from --table, a file argument, or standard input.
-func readTable(c *cli.Context, fileArg int) ([]dmctl.Target, error) {
+func readTable(c *cli.Context, args []string, fileArg int) ([]dmctl.Target, error) {
 	var r io.Reader
 	switch {
 	case c.IsSet("table"):
-		if c.NArg() > fileArg {
+		if len(args) > fileArg {
 			return nil, usagef("%s: give the table either with --table or as a file, not both", c.Command.Name)
 		}
 		// dmsetup's --table takes one line; several may be separated by
 		// newlines or by ';'.
 		r = strings.NewReader(strings.ReplaceAll(c.String("table"), ";", "\n"))
-	case c.NArg() > fileArg:
-		f, err := os.Open(c.Args().Get(fileArg))
+	case len(args) > fileArg:
+		f, err := os.Open(args[fileArg])
 		if err != nil {
 			return nil, err
 		}

@@ -17,18 +17,16 @@ func loadCommand() *cli.Command {
 			&cli.BoolFlag{Name: "readonly", Aliases: []string{"r"}, Usage: "load the table read-only"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := minArgs(c, 1, "NAME [TABLE_FILE]"); err != nil {
+			args, err := minArgs(c, 1, 2, "NAME [TABLE_FILE]")
+			if err != nil {
 				return err
 			}
-			if c.NArg() > 2 {
-				return usagef("load: want NAME [TABLE_FILE], got %d arguments", c.NArg())
-			}
-			targets, err := readTable(c, 1)
+			targets, err := readTable(c, args, 1)
 			if err != nil {
 				return err
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				_, err := ctl.Load(c.Args().First(), targets, c.Bool("readonly"))
+				_, err := ctl.Load(args[0], targets, c.Bool("readonly"))
 				return err
 			})
 		},

@@ -19,7 +19,7 @@ func lsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tree", Usage: "show the device tree with lsblk's columns and pool usage"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no arguments"); err != nil {
+			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
 				return err
 			}
 			kind, err := outputKind(c)
@@ -34,7 +34,7 @@ func lsCommand() *cli.Command {
 					}
 					return format.Tree(c.App.Writer, kind, roots)
 				}
-				entries, err := ctl.List(dmctl.ListOptions{UUIDs: kind == format.JSON})
+				entries, err := ctl.List(dmctl.ListOptions{UUIDs: kind != format.Dmsetup})
 				if err != nil {
 					return err
 				}

@@ -141,6 +141,20 @@ func TestUsageExitCodes(t *testing.T) {
 		}
 		checkErrorLine(t, strings.Join(args, " "), errOut)
 	}
+	t.Run("unknown command", func(t *testing.T) {
+		_, errOut, code := run(t, "no-such-command")
+		checkErrorLine(t, "dmctl no-such-command", errOut)
+		if code != commands.ExitUsage {
+			t.Errorf("dmctl no-such-command = exit %d, want %d", code, commands.ExitUsage)
+		}
+	})
+	t.Run("flag after argument", func(t *testing.T) {
+		// dmsetup (getopt) takes options anywhere, and so does dmctl.
+		_, errOut, code := run(t, "create", "a", "--table", "0 8 zero")
+		if code == commands.ExitUsage && strings.Contains(errOut, "got 3 argument") {
+			t.Errorf("dmctl create NAME --table TABLE = %q: options after arguments are not parsed", errOut)
+		}
+	})
 	_, errOut, code := runProcess(t, "ls", "--no-such-flag")
 	if code != commands.ExitUsage {
 		t.Errorf("dmctl ls --no-such-flag (process) = exit %d, want %d (stderr %q)", code, commands.ExitUsage, errOut)

@@ -18,16 +18,17 @@ func messageCommand() *cli.Command {
 		Description: "For a thin pool: create_thin ID, create_snap ID ORIGIN_ID, delete ID, " +
 			"set_transaction_id OLD NEW, reserve_metadata_snap, release_metadata_snap.",
 		Action: func(c *cli.Context) error {
-			if err := minArgs(c, 3, "NAME SECTOR MESSAGE..."); err != nil {
+			args, err := minArgs(c, 3, -1, "NAME SECTOR MESSAGE...")
+			if err != nil {
 				return err
 			}
-			sector, err := strconv.ParseUint(c.Args().Get(1), 10, 64)
+			sector, err := strconv.ParseUint(args[1], 10, 64)
 			if err != nil {
-				return usagef("message: bad sector %q", c.Args().Get(1))
+				return usagef("message: bad sector %q", args[1])
 			}
-			msg := strings.Join(c.Args().Slice()[2:], " ")
+			msg := strings.Join(args[2:], " ")
 			return withControl(func(ctl *dmctl.Control) error {
-				out, err := ctl.Message(c.Args().First(), sector, msg)
+				out, err := ctl.Message(args[0], sector, msg)
 				if err != nil {
 					return err
 				}

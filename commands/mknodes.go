@@ -12,14 +12,18 @@ func mknodesCommand() *cli.Command {
 		Usage:     "make /dev/mapper right: create missing nodes, remove stale ones",
 		ArgsUsage: "[NAME...]",
 		Action: func(c *cli.Context) error {
+			args, err := minArgs(c, 0, -1, "[NAME...]")
+			if err != nil {
+				return err
+			}
 			return withControl(func(ctl *dmctl.Control) error {
-				if c.NArg() == 0 {
+				if len(args) == 0 {
 					if err := ctl.MakeNodes(); err != nil {
 						return err
 					}
 					return nil
 				}
-				return forEach(c.Args().Slice(), ctl.MakeNode)
+				return forEach(args, ctl.MakeNode)
 			})
 		},
 	}

@@ -39,7 +39,7 @@ func poolCreateCommand() *cli.Command {
 			storageOptFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no argument"); err != nil {
+			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
 			kind, err := outputKind(c)

@@ -18,7 +18,7 @@ func poolActivateCommand() *cli.Command {
 			"transaction and checks the base device. Harmless on an active pool.",
 		Flags: []cli.Flag{storageOptFlag()},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no argument"); err != nil {
+			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
 			kind, err := outputKind(c)
@@ -43,7 +43,7 @@ func poolDeactivateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "detach mounts lazily and defer the removal of busy devices"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no argument"); err != nil {
+			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
 			return withPool(c, true, func(p *pool.Pool) error {
@@ -62,7 +62,7 @@ func poolDestroyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "as for pool deactivate"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no argument"); err != nil {
+			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
 			if !c.Bool("yes") {
@@ -84,7 +84,7 @@ func poolExtendCommand() *cli.Command {
 			&cli.StringFlag{Name: "metadata-size", Usage: "new size of the metadata file (loop pools)"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no argument"); err != nil {
+			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
 			kind, err := outputKind(c)
@@ -141,7 +141,7 @@ func poolLsCommand() *cli.Command {
 		Name:  "ls",
 		Usage: "list the pool of --root: name, mode, state, block size, thin devices",
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no argument"); err != nil {
+			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
 			kind, err := outputKind(c)

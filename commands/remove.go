@@ -16,12 +16,13 @@ func removeCommand() *cli.Command {
 			&cli.BoolFlag{Name: "retry", Usage: "retry for a few seconds while the device is busy"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := minArgs(c, 1, "NAME..."); err != nil {
+			args, err := minArgs(c, 1, -1, "NAME...")
+			if err != nil {
 				return err
 			}
 			opts := dmctl.RemoveOptions{Deferred: c.Bool("deferred"), Retry: c.Bool("retry")}
 			return withControl(func(ctl *dmctl.Control) error {
-				return forEach(c.Args().Slice(), func(name string) error {
+				return forEach(args, func(name string) error {
 					_, err := ctl.Remove(name, opts)
 					return err
 				})
@@ -38,7 +39,7 @@ func removeAllCommand() *cli.Command {
 			&cli.BoolFlag{Name: "deferred", Usage: "schedule open devices for removal at their last close"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no arguments"); err != nil {
+			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
 				return err
 			}
 			return withControl(func(ctl *dmctl.Control) error {

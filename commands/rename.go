@@ -15,19 +15,23 @@ func renameCommand() *cli.Command {
 			&cli.StringFlag{Name: "setuuid", Usage: "set the device's uuid (only a device without one)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.IsSet("setuuid") {
-				if err := exactArgs(c, 1, "NAME --setuuid UUID"); err != nil {
-					return err
-				}
-				return withControl(func(ctl *dmctl.Control) error {
-					return ctl.SetUUID(c.Args().First(), c.String("setuuid"))
-				})
-			}
-			if err := exactArgs(c, 2, "NAME NEW_NAME"); err != nil {
+			args, err := minArgs(c, 1, 2, "NAME NEW_NAME | NAME --setuuid UUID")
+			if err != nil {
 				return err
 			}
+			if c.IsSet("setuuid") {
+				if len(args) != 1 {
+					return usagef("rename: want NAME --setuuid UUID")
+				}
+				return withControl(func(ctl *dmctl.Control) error {
+					return ctl.SetUUID(args[0], c.String("setuuid"))
+				})
+			}
+			if len(args) != 2 {
+				return usagef("rename: want NAME NEW_NAME")
+			}
 			return withControl(func(ctl *dmctl.Control) error {
-				return ctl.Rename(c.Args().Get(0), c.Args().Get(1))
+				return ctl.Rename(args[0], args[1])
 			})
 		},
 	}

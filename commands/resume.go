@@ -12,11 +12,12 @@ func resumeCommand() *cli.Command {
 		Usage:     "resume devices, making a loaded inactive table live",
 		ArgsUsage: "NAME...",
 		Action: func(c *cli.Context) error {
-			if err := minArgs(c, 1, "NAME..."); err != nil {
+			args, err := minArgs(c, 1, -1, "NAME...")
+			if err != nil {
 				return err
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				return forEach(c.Args().Slice(), func(name string) error {
+				return forEach(args, func(name string) error {
 					_, err := ctl.Resume(name)
 					return err
 				})

@@ -127,7 +127,7 @@ func snapshotLsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tree", Usage: "show lineage: base, then the snapshots of each device under it"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no argument"); err != nil {
+			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
 			kind, err := outputKind(c)

@@ -25,15 +25,19 @@ func statusCommand() *cli.Command {
 			&cli.BoolFlag{Name: "noflush", Usage: "do not let thin pools commit metadata before reporting"},
 		},
 		Action: func(c *cli.Context) error {
+			args, err := minArgs(c, 0, -1, "[NAME...]")
+			if err != nil {
+				return err
+			}
 			kind, err := outputKind(c)
 			if err != nil {
 				return err
 			}
 			if kind == format.Dmsetup {
-				return readTargets(c, "status")
+				return readTargets(c, args, "status")
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				names, _, err := deviceNames(c, ctl)
+				names, _, err := deviceNames(args, ctl)
 				if err != nil {
 					return err
 				}

@@ -16,12 +16,13 @@ func suspendCommand() *cli.Command {
 			&cli.BoolFlag{Name: "nolockfs", Usage: "do not freeze the filesystem"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := minArgs(c, 1, "NAME..."); err != nil {
+			args, err := minArgs(c, 1, -1, "NAME...")
+			if err != nil {
 				return err
 			}
 			opts := dmctl.SuspendOptions{NoFlush: c.Bool("noflush"), NoLockFS: c.Bool("nolockfs")}
 			return withControl(func(ctl *dmctl.Control) error {
-				return forEach(c.Args().Slice(), func(name string) error {
+				return forEach(args, func(name string) error {
 					_, err := ctl.Suspend(name, opts)
 					return err
 				})

@@ -17,21 +17,25 @@ func tableCommand() *cli.Command {
 			&cli.StringFlag{Name: "target", Usage: "only targets of this type"},
 		},
 		Action: func(c *cli.Context) error {
-			return readTargets(c, "table")
+			args, err := minArgs(c, 0, -1, "[NAME...]")
+			if err != nil {
+				return err
+			}
+			return readTargets(c, args, "table")
 		},
 	}
 }
 
 // readTargets implements table and the dmsetup form of status: the live
 // (or inactive) table or status of each device.
-func readTargets(c *cli.Context, what string) error {
+func readTargets(c *cli.Context, args []string, what string) error {
 	kind, err := outputKind(c)
 	if err != nil {
 		return err
 	}
 	opts := dmctl.StatusOptions{Inactive: c.Bool("inactive"), NoFlush: c.Bool("noflush")}
 	return withControl(func(ctl *dmctl.Control) error {
-		names, all, err := deviceNames(c, ctl)
+		names, all, err := deviceNames(args, ctl)
 		if err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ func trimCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-fstrim", Usage: "do not FITRIM the mounted thin devices first"},
 		},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0, "no arguments"); err != nil {
+			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
 				return err
 			}
 			kind, err := outputKind(c)

@@ -17,23 +17,21 @@ func waitCommand() *cli.Command {
 		Description: "Thin pools raise an event when free space falls below the low water mark " +
 			"and when their mode changes. wait prints the device's state once the event came.",
 		Action: func(c *cli.Context) error {
-			if err := minArgs(c, 1, "NAME [EVENT_NR]"); err != nil {
+			args, err := minArgs(c, 1, 2, "NAME [EVENT_NR]")
+			if err != nil {
 				return err
-			}
-			if c.NArg() > 2 {
-				return usagef("wait: want NAME [EVENT_NR]")
 			}
 			kind, err := outputKind(c)
 			if err != nil {
 				return err
 			}
-			name := c.Args().First()
+			name := args[0]
 			return withControl(func(ctl *dmctl.Control) error {
 				var event uint32
-				if c.NArg() == 2 {
-					n, err := strconv.ParseUint(c.Args().Get(1), 10, 32)
+				if len(args) == 2 {
+					n, err := strconv.ParseUint(args[1], 10, 32)
 					if err != nil {
-						return usagef("wait: bad event number %q", c.Args().Get(1))
+						return usagef("wait: bad event number %q", args[1])
 					}
 					event = uint32(n)
 				} else {

@@ -298,6 +298,9 @@ func (c *Control) Deps(name string) (DeviceInfo, []Dev, error) {
 	if err != nil {
 		return rep.info, nil, wrapNoDevice(err)
 	}
+	if len(rep.data) == 0 {
+		return rep.info, nil, nil // no table, no dependencies
+	}
 	devs, err := decodeDeps(rep.data)
 	if err != nil {
 		return rep.info, nil, &Error{Op: "deps", Device: name, Err: err}
