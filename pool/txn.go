@@ -148,6 +148,7 @@ func (p *Pool) closeTransaction(t Transaction) error {
 		return fmt.Errorf("close transaction %d: %w", t.OpenTransactionID, err)
 	}
 	p.txID = t.OpenTransactionID
+	crashPoint("txn:committed")
 	_ = p.store.RemoveTransaction() // see above: recovery finishes this
 	return nil
 }
@@ -176,14 +177,19 @@ func (p *Pool) createThin(meta DeviceMeta, origin *DeviceMeta) (DeviceMeta, erro
 		p.ids.free(devID)
 		return DeviceMeta{}, fmt.Errorf("create thin device %s: %w", meta.ID, err)
 	}
+	crashPoint("create:opened")
 	resume := func() error { return nil }
 	if origin != nil {
 		if resume, err = p.quiesceOrigin(*origin); err != nil {
 			p.ids.free(devID)
 			return DeviceMeta{}, fmt.Errorf("create thin device %s: %w", meta.ID, errors.Join(err, p.store.RemoveTransaction()))
 		}
+		crashPoint("create:suspended")
 	}
 	err = p.sendCreate(&t, msg)
+	if err == nil {
+		crashPoint("create:sent")
+	}
 	if rerr := resume(); rerr != nil {
 		// The origin is still suspended. When the transaction is still
 		// open, leave it so: the next recovery resumes the origin and
@@ -193,11 +199,13 @@ func (p *Pool) createThin(meta DeviceMeta, origin *DeviceMeta) (DeviceMeta, erro
 	if err != nil {
 		return DeviceMeta{}, fmt.Errorf("create thin device %s: %w", meta.ID, err)
 	}
+	crashPoint("create:resumed")
 	meta.DeviceID = t.DeviceID
 	meta.TransactionID = t.OpenTransactionID
 	if err := p.store.WriteDevice(meta); err != nil {
 		return DeviceMeta{}, fmt.Errorf("create thin device %s: %w", meta.ID, errors.Join(err, p.rollback(t)))
 	}
+	crashPoint("create:recorded")
 	if err := p.closeTransaction(t); err != nil {
 		return DeviceMeta{}, fmt.Errorf("create thin device %s: %w", meta.ID, errors.Join(err, p.rollback(t)))
 	}
@@ -252,7 +260,11 @@ func (p *Pool) deleteThin(meta DeviceMeta, allowDefer bool) (deferred bool, err 
 	if err != nil {
 		return false, err
 	}
+	crashPoint("delete:opened")
 	err = p.message(msgDelete(meta.DeviceID))
+	if err == nil {
+		crashPoint("delete:sent")
+	}
 	switch {
 	case err == nil, errors.Is(err, syscall.ENODATA):
 	case errors.Is(err, syscall.EBUSY) && allowDefer:
@@ -280,6 +292,7 @@ func (p *Pool) deleteThin(meta DeviceMeta, allowDefer bool) (deferred bool, err 
 	if err := p.store.RemoveDevice(meta.ID); err != nil {
 		return false, fmt.Errorf("delete thin device %s: %w", meta.ID, err)
 	}
+	crashPoint("delete:unrecorded")
 	p.forgetDevice(meta.ID)
 	if err := p.closeTransaction(t); err != nil {
 		return false, fmt.Errorf("delete thin device %s: %w", meta.ID, err)
