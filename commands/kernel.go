@@ -70,9 +70,10 @@ func readTable(c *cli.Context, args []string, fileArg int) ([]dmctl.Target, erro
 	return targets, nil
 }
 
-// isTerminal reports whether r is a character device (a terminal), where
-// waiting for a table would only hang.
-func isTerminal(r io.Reader) bool {
+// isTerminal reports whether r (or a writer) is a character device: a
+// terminal, where waiting for a table would only hang and where progress
+// is worth showing.
+func isTerminal(r any) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false

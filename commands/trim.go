@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
@@ -33,7 +34,22 @@ func trimCommand() *cli.Command {
 				return err
 			}
 			return withPool(c, true, func(p *pool.Pool) error {
-				res, err := p.Trim(pool.TrimOptions{DryRun: c.Bool("dry-run"), NoFSTrim: c.Bool("no-fstrim")})
+				opts := pool.TrimOptions{DryRun: c.Bool("dry-run"), NoFSTrim: c.Bool("no-fstrim")}
+				if isTerminal(c.App.ErrWriter) {
+					// People at a terminal see progress; scripts get the report only.
+					var last time.Time
+					opts.Progress = func(done, total uint64) {
+						if time.Since(last) < 100*time.Millisecond && done < total {
+							return
+						}
+						last = time.Now()
+						fmt.Fprintf(c.App.ErrWriter, "\rtrim: %d of %d free blocks", done, total)
+					}
+				}
+				res, err := p.Trim(opts)
+				if opts.Progress != nil {
+					fmt.Fprintln(c.App.ErrWriter)
+				}
 				if err != nil {
 					return err
 				}

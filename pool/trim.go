@@ -17,6 +17,9 @@ type TrimOptions struct {
 	DryRun bool
 	// NoFSTrim skips the FITRIM of the pool's mounted thin devices.
 	NoFSTrim bool
+	// Progress, when set, is called after each free run with the free
+	// blocks handled so far and the pool's free block count.
+	Progress func(done, total uint64)
 }
 
 // TrimResult says what Trim did.
@@ -112,9 +115,16 @@ func (p *Pool) Trim(opts TrimOptions) (res TrimResult, retErr error) {
 		return res, fmt.Errorf("pool %s: metadata block size %d sectors differs from the table's %d",
 			p.names.Pool, md.Superblock().DataBlockSize, table.BlockSectors)
 	}
+	var total uint64
+	if sm, err := md.DataSpaceMap(); err == nil {
+		total = sm.NrFree()
+	}
 	err = md.FreeDataRuns(func(first, n uint64) error {
 		res.FreeBlocks += n
 		res.Runs++
+		if opts.Progress != nil {
+			defer opts.Progress(res.FreeBlocks, total)
+		}
 		if opts.DryRun {
 			return nil
 		}
