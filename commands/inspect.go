@@ -29,9 +29,6 @@ type poolUsage struct {
 	MetaTotalBytes uint64
 }
 
-// metadataBlockBytes is the thin-pool metadata block size.
-const metadataBlockBytes = 4096
-
 // inspect reads everything deviceView holds of one device. Status is read
 // with noflush so that inspecting a pool never forces a metadata commit.
 func inspect(ctl *dmctl.Control, name string) (deviceView, error) {
@@ -79,16 +76,7 @@ func parsePoolUsage(table, status dmctl.Target) *poolUsage {
 	if pt, err := pool.ParsePoolTable(table.Params); err == nil {
 		u.BlockBytes = pt.BlockSectors * 512
 	}
-	u.DataUsedBytes = ps.UsedDataBlocks * u.BlockBytes
-	u.DataTotalBytes = ps.TotalDataBlocks * u.BlockBytes
-	u.MetaUsedBytes = ps.UsedMetaBlocks * metadataBlockBytes
-	u.MetaTotalBytes = ps.TotalMetaBlocks * metadataBlockBytes
+	u.DataUsedBytes, u.DataTotalBytes = ps.DataBytes(u.BlockBytes)
+	u.MetaUsedBytes, u.MetaTotalBytes = ps.MetadataBytes()
 	return u
-}
-
-func percent(used, total uint64) float64 {
-	if total == 0 {
-		return 0
-	}
-	return float64(used) * 100 / float64(total)
 }

@@ -134,9 +134,9 @@ func statusToJSON(v deviceView) statusJSON {
 	if p := v.Pool; p != nil {
 		pj := &poolStatusJSON{TransactionID: p.TransactionID, BlockBytes: p.BlockBytes,
 			DataUsedBytes: p.DataUsedBytes, DataTotalBytes: p.DataTotalBytes,
-			DataUsedPercent:   round2(percent(p.UsedDataBlocks, p.TotalDataBlocks)),
+			DataUsedPercent:   round2(p.DataPercent()),
 			MetadataUsedBytes: p.MetaUsedBytes, MetadataTotalBytes: p.MetaTotalBytes,
-			MetadataUsedPct: round2(percent(p.UsedMetaBlocks, p.TotalMetaBlocks)),
+			MetadataUsedPct: round2(p.MetaPercent()),
 			Mode:            p.Mode, Discard: p.DiscardPassdown, ErrorIfNoSpace: p.ErrorIfNoSpace,
 			NeedsCheck: p.NeedsCheck, Failed: p.Failed}
 		if p.HasHeldRoot {
@@ -197,8 +197,8 @@ func statusSummary(v deviceView) string {
 	case v.Pool != nil:
 		p := v.Pool
 		s := fmt.Sprintf("data %s/%s (%.1f%%), metadata %s/%s (%.1f%%), %s",
-			humanize.IBytes(p.DataUsedBytes), humanize.IBytes(p.DataTotalBytes), percent(p.UsedDataBlocks, p.TotalDataBlocks),
-			humanize.IBytes(p.MetaUsedBytes), humanize.IBytes(p.MetaTotalBytes), percent(p.UsedMetaBlocks, p.TotalMetaBlocks),
+			humanize.IBytes(p.DataUsedBytes), humanize.IBytes(p.DataTotalBytes), p.DataPercent(),
+			humanize.IBytes(p.MetaUsedBytes), humanize.IBytes(p.MetaTotalBytes), p.MetaPercent(),
 			p.Mode)
 		if p.NeedsCheck {
 			s += ", needs_check"
