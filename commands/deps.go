@@ -39,12 +39,9 @@ func depsCommand() *cli.Command {
 					out = append(out, d)
 					return nil
 				})
-				if len(out) > 0 || err == nil {
-					if ferr := format.Deps(c.App.Writer, kind, out, format.TargetsOptions{WithNames: all || len(names) > 1}); ferr != nil {
-						return ferr
-					}
-				}
-				return err
+				return renderGathered(len(out), err, func() error {
+					return format.Deps(c.App.Writer, kind, out, format.TargetsOptions{WithNames: all || len(names) > 1})
+				})
 			})
 		},
 	}

@@ -42,25 +42,26 @@ func infoCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					rec := format.InfoRecord{DeviceInfo: info}
-					rec.ReadAhead, err = dmctl.ReadAhead(info.Dev)
-					rec.ReadAheadUnknown = err != nil
-					recs = append(recs, rec)
+					recs = append(recs, infoRecord(info))
 					return nil
 				})
-				if len(recs) > 0 || err == nil {
-					var ferr error
+				return renderGathered(len(recs), err, func() error {
 					if c.Bool("columns") {
-						ferr = format.InfoColumns(c.App.Writer, kind, recs)
-					} else {
-						ferr = format.Info(c.App.Writer, kind, recs)
+						return format.InfoColumns(c.App.Writer, kind, recs)
 					}
-					if ferr != nil {
-						return ferr
-					}
-				}
-				return err
+					return format.Info(c.App.Writer, kind, recs)
+				})
 			})
 		},
 	}
+}
+
+// infoRecord is what info and wait print of a device: its state and its
+// read-ahead, when sysfs tells it.
+func infoRecord(info dmctl.DeviceInfo) format.InfoRecord {
+	rec := format.InfoRecord{DeviceInfo: info}
+	var err error
+	rec.ReadAhead, err = dmctl.ReadAhead(info.Dev)
+	rec.ReadAheadUnknown = err != nil
+	return rec
 }

@@ -82,6 +82,18 @@ func isTerminal(r any) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
+// renderGathered prints what was gathered of the named devices even when
+// some of them failed, as dmsetup does, then returns those failures. With
+// nothing gathered and a failure, it prints nothing.
+func renderGathered(gathered int, gatherErr error, render func() error) error {
+	if gathered > 0 || gatherErr == nil {
+		if err := render(); err != nil {
+			return err
+		}
+	}
+	return gatherErr
+}
+
 // forEach runs fn on each name and joins the failures, so that one bad
 // name does not stop the others (as dmsetup does).
 func forEach(names []string, fn func(string) error) error {

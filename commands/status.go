@@ -53,12 +53,7 @@ func statusCommand() *cli.Command {
 					views = append(views, v)
 					return nil
 				})
-				if len(views) > 0 || err == nil {
-					if ferr := renderStatus(c, kind, views); ferr != nil {
-						return ferr
-					}
-				}
-				return err
+				return renderGathered(len(views), err, func() error { return renderStatus(c, kind, views) })
 			})
 		},
 	}

@@ -55,19 +55,13 @@ func readTargets(c *cli.Context, args []string, what string) error {
 			devs = append(devs, format.DeviceTargets{Name: name, Info: info, Targets: targets})
 			return nil
 		})
-		if len(devs) > 0 || err == nil {
+		return renderGathered(len(devs), err, func() error {
 			so := format.TargetsOptions{WithNames: all || len(names) > 1, Target: c.String("target")}
-			var rerr error
 			if what == "table" {
-				rerr = format.Tables(c.App.Writer, kind, devs, so)
-			} else {
-				rerr = format.Status(c.App.Writer, kind, devs, so)
+				return format.Tables(c.App.Writer, kind, devs, so)
 			}
-			if rerr != nil {
-				return rerr
-			}
-		}
-		return err
+			return format.Status(c.App.Writer, kind, devs, so)
+		})
 	})
 }
 

@@ -45,10 +45,7 @@ func waitCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				rec := format.InfoRecord{DeviceInfo: info}
-				rec.ReadAhead, err = dmctl.ReadAhead(info.Dev)
-				rec.ReadAheadUnknown = err != nil
-				return format.Info(c.App.Writer, kind, []format.InfoRecord{rec})
+				return format.Info(c.App.Writer, kind, []format.InfoRecord{infoRecord(info)})
 			})
 		},
 	}
