@@ -87,7 +87,10 @@ func setUsageErrors(c *cli.Command) {
 // one line on errOut, prefixed "dmctl: ".
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	app := NewApp(in, out, errOut)
-	err := app.Run(args)
+	args, err := normalizeArgs(app, args)
+	if err == nil {
+		err = app.Run(args)
+	}
 	if err == nil {
 		return ExitOK
 	}

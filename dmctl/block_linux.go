@@ -136,9 +136,11 @@ func FITrim(mountpoint string) (uint64, error) {
 	return r.Len, nil
 }
 
-// Mount mounts source on target.
-func Mount(source, target, fstype, data string, readOnly bool) error {
-	var flags uintptr
+// Mount mounts source on target with mount(8)-style options: generic ones
+// such as ro, noexec or noatime become mount flags, the rest are passed to
+// the filesystem. readOnly mounts read-only whatever the options say.
+func Mount(source, target, fstype, options string, readOnly bool) error {
+	flags, data := parseMountOptions(options)
 	if readOnly {
 		flags |= unix.MS_RDONLY
 	}
@@ -146,6 +148,62 @@ func Mount(source, target, fstype, data string, readOnly bool) error {
 		return &Error{Op: "mount", Device: source + " on " + target, Err: err}
 	}
 	return nil
+}
+
+// mountFlagWords are the options mount(8) turns into mount(2) flags rather
+// than passing them to the filesystem: each sets (or, with clear, clears)
+// its flag. Later words win, as in mount(8).
+var mountFlagWords = map[string]struct {
+	flag  uintptr
+	clear bool
+}{
+	"ro":          {unix.MS_RDONLY, false},
+	"rw":          {unix.MS_RDONLY, true},
+	"nosuid":      {unix.MS_NOSUID, false},
+	"suid":        {unix.MS_NOSUID, true},
+	"nodev":       {unix.MS_NODEV, false},
+	"dev":         {unix.MS_NODEV, true},
+	"noexec":      {unix.MS_NOEXEC, false},
+	"exec":        {unix.MS_NOEXEC, true},
+	"sync":        {unix.MS_SYNCHRONOUS, false},
+	"async":       {unix.MS_SYNCHRONOUS, true},
+	"dirsync":     {unix.MS_DIRSYNC, false},
+	"noatime":     {unix.MS_NOATIME, false},
+	"atime":       {unix.MS_NOATIME, true},
+	"nodiratime":  {unix.MS_NODIRATIME, false},
+	"diratime":    {unix.MS_NODIRATIME, true},
+	"relatime":    {unix.MS_RELATIME, false},
+	"norelatime":  {unix.MS_RELATIME, true},
+	"strictatime": {unix.MS_STRICTATIME, false},
+	"lazytime":    {unix.MS_LAZYTIME, false},
+	"nolazytime":  {unix.MS_LAZYTIME, true},
+	"mand":        {unix.MS_MANDLOCK, false},
+	"nomand":      {unix.MS_MANDLOCK, true},
+	"silent":      {unix.MS_SILENT, false},
+	"loud":        {unix.MS_SILENT, true},
+	"defaults":    {0, false},
+}
+
+// parseMountOptions splits comma-separated mount options as mount(8)
+// does: the generic ones (ro, nosuid, noatime, ...) become mount(2) flags,
+// the rest stay filesystem data, in order.
+func parseMountOptions(options string) (flags uintptr, data string) {
+	var rest []string
+	for _, o := range strings.Split(options, ",") {
+		if o == "" {
+			continue
+		}
+		w, ok := mountFlagWords[o]
+		switch {
+		case !ok:
+			rest = append(rest, o)
+		case w.clear:
+			flags &^= w.flag
+		default:
+			flags |= w.flag
+		}
+	}
+	return flags, strings.Join(rest, ",")
 }
 
 // Unmount unmounts target; with detach, lazily (MNT_DETACH).
