@@ -351,3 +351,23 @@ func joinLines(lines []string) string {
 	}
 	return b.String()
 }
+
+// TestSuperblockMarshal checks that Marshal gives back, byte for byte, the
+// superblock blocks the kernel and thin_restore wrote.
+func TestSuperblockMarshal(t *testing.T) {
+	for _, name := range []string{"empty", "basic", "snapshots"} {
+		img := loadImage(t, name)
+		sb, err := ParseSuperblock(img[:BlockSize], 0)
+		if err != nil {
+			t.Fatalf("%s: ParseSuperblock() = %v", name, err)
+		}
+		got := sb.Marshal()
+		if !bytes.Equal(got[:sbIncompatFlags+4], img[:sbIncompatFlags+4]) {
+			t.Errorf("%s: Marshal() differs from the image's superblock", name)
+		}
+		back, err := ParseSuperblock(got, 0)
+		if err != nil || back != sb {
+			t.Errorf("%s: ParseSuperblock(Marshal()) = %+v, %v; want %+v", name, back, err, sb)
+		}
+	}
+}

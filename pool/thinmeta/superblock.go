@@ -139,3 +139,37 @@ func parseSuperblock(b []byte, loc uint64, verify bool) (Superblock, error) {
 	}
 	return sb, nil
 }
+
+// Marshal encodes the superblock as the kernel writes it at block
+// s.Location: every field, the magic number and the checksum. Tests use it
+// to stand in for the kernel's formatting of fresh metadata.
+func (s Superblock) Marshal() []byte {
+	b := make([]byte, BlockSize)
+	le := binary.LittleEndian
+	putRoot := func(off int, r SpaceMapRoot) {
+		le.PutUint64(b[off:], r.NrBlocks)
+		le.PutUint64(b[off+8:], r.NrAllocated)
+		le.PutUint64(b[off+16:], r.BitmapRoot)
+		le.PutUint64(b[off+24:], r.RefCountRoot)
+	}
+	le.PutUint32(b[sbFlags:], s.Flags)
+	le.PutUint64(b[8:], s.Location)
+	copy(b[sbUUID:], s.UUID[:])
+	le.PutUint64(b[sbMagic:], Magic)
+	le.PutUint32(b[sbVersion:], s.Version)
+	le.PutUint32(b[sbTime:], s.Time)
+	le.PutUint64(b[sbTransactionID:], s.TransactionID)
+	le.PutUint64(b[sbHeldRoot:], s.MetadataSnap)
+	putRoot(sbDataSpaceMap, s.DataSpaceMap)
+	putRoot(sbMetadataSpaceMap, s.MetadataSpaceMap)
+	le.PutUint64(b[sbDataMappingRoot:], s.DataMappingRoot)
+	le.PutUint64(b[sbDeviceDetailsRoot:], s.DeviceDetailsRoot)
+	le.PutUint32(b[sbDataBlockSize:], s.DataBlockSize)
+	le.PutUint32(b[sbMetadataBlockSize:], s.MetadataBlockSize)
+	le.PutUint64(b[sbNrMetadataBlocks:], s.NrMetadataBlocks)
+	le.PutUint32(b[sbCompatFlags:], s.CompatFlags)
+	le.PutUint32(b[sbCompatROFlags:], s.CompatROFlags)
+	le.PutUint32(b[sbIncompatFlags:], s.IncompatFlags)
+	le.PutUint32(b, blockChecksum(b, kindSuperblock))
+	return b
+}
