@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 
@@ -18,10 +19,14 @@ func checkCommand() *cli.Command {
 			"devices, and reports orphans and mismatches in either direction, interrupted transactions, " +
 			"devices whose deletion was deferred, low free space and a pool in read-only, failed or " +
 			"needs_check mode. It exits 1 when anything is found. --repair fixes what is safe and says what " +
-			"it did; deleting thin ids that no file names deletes data and needs --yes as well.",
+			"it did. It never deletes data it cannot prove dmctl made: a thin id that no device file names " +
+			"is reported and kept (it may be another program's, or a lost file's), and is deleted only when " +
+			"named with --delete-thin. In an adopted pool (dm.thinpooldev), shared with the tool that made " +
+			"it, such ids are reported as notices.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "repair", Usage: "fix what is safe to fix"},
-			&cli.BoolFlag{Name: "yes", Usage: "with --repair: also delete thin ids no device file names (their data is lost)"},
+			multiFlag("delete-thin", "with --repair: also delete this orphan thin `ID` and its data (repeatable)"),
+			&cli.BoolFlag{Name: "yes", Usage: "with --repair: accepted for older scripts; thin ids are deleted only with --delete-thin"},
 		},
 		Action: func(c *cli.Context) error {
 			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
@@ -29,6 +34,17 @@ func checkCommand() *cli.Command {
 			}
 			if c.Bool("yes") && !c.Bool("repair") {
 				return usagef("check: --yes goes with --repair")
+			}
+			var deleteThin []int
+			for _, v := range multiValues(c, "delete-thin") {
+				id, err := strconv.Atoi(v)
+				if err != nil || id < 0 {
+					return usagef("check: --delete-thin %q: not a thin id", v)
+				}
+				deleteThin = append(deleteThin, id)
+			}
+			if len(deleteThin) > 0 && !c.Bool("repair") {
+				return usagef("check: --delete-thin goes with --repair")
 			}
 			kind, err := outputKind(c)
 			if err != nil {
@@ -43,7 +59,7 @@ func checkCommand() *cli.Command {
 				}
 				var repaired []string
 				if c.Bool("repair") && !report.Consistent() {
-					repaired, err = p.Repair(report, c.Bool("yes"))
+					repaired, err = p.Repair(report, deleteThin)
 					if err != nil {
 						return err
 					}
@@ -55,7 +71,7 @@ func checkCommand() *cli.Command {
 					return err
 				}
 				if !report.Consistent() {
-					return cli.Exit(fmt.Sprintf("check: pool %s: %d problem(s) found", report.Pool, len(report.Findings)), ExitFailure)
+					return cli.Exit(fmt.Sprintf("check: pool %s: %d problem(s) found", report.Pool, report.Problems()), ExitFailure)
 				}
 				return nil
 			})
@@ -74,6 +90,9 @@ func renderCheck(c *cli.Context, kind format.Kind, r pool.CheckReport, repaired 
 		fmt.Fprintf(c.App.Writer, "repaired: %s\n", s)
 	}
 	if r.Consistent() {
+		for _, f := range r.Findings {
+			fmt.Fprintf(c.App.Writer, "notice: %s %s: %s\n", f.Kind, f.Subject, f.Detail)
+		}
 		_, err := fmt.Fprintf(c.App.Writer, "pool %s: consistent (%d device files, %d thin ids, transaction %d)\n",
 			r.Pool, r.Devices, r.ThinIDs, r.TransactionID)
 		return err

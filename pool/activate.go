@@ -18,6 +18,9 @@ func (p *Pool) Activate() error {
 	if err := p.writable(); err != nil {
 		return err
 	}
+	if err := p.checkClaims(); err != nil {
+		return err
+	}
 	active, err := p.Active()
 	if err != nil {
 		return err

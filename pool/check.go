@@ -17,11 +17,13 @@ const (
 	FindingLowSpace       = "low-free-space"   // free space below the minimum new devices need
 	FindingOpenTxn        = "open-transaction" // an interrupted command left a transaction open
 	FindingTxnMismatch    = "transaction-mismatch"
-	FindingOrphanThin     = "orphan-thin-id"   // a thin id in the pool that no device file names
-	FindingLostDevice     = "lost-device"      // a device file whose thin id is not in the pool
-	FindingDeletedPresent = "deleted-present"  // deletion deferred while busy, still in the pool
-	FindingOrphanDM       = "orphan-dm-device" // an active dm device of this pool's prefix no file names
-	FindingInactivePool   = "pool-inactive"    // the pool is not active: only the files could be read
+	FindingOrphanThin     = "orphan-thin-id"    // a thin id in the pool that no device file names
+	FindingLostDevice     = "lost-device"       // a device file whose thin id is not in the pool
+	FindingDeletedPresent = "deleted-present"   // deletion deferred while busy, still in the pool
+	FindingOrphanDM       = "orphan-dm-device"  // an active dm device of this pool's prefix no file names
+	FindingInactivePool   = "pool-inactive"     // the pool is not active: only the files could be read
+	FindingDuplicateThin  = "duplicate-thin-id" // two device files claim one thin id: nothing changes until fixed
+	FindingForeignThin    = "foreign-thin-id"   // a shared pool's thin id of another program (a notice)
 )
 
 // Finding is one inconsistency Check found.
@@ -35,6 +37,10 @@ type Finding struct {
 	// DeletesData is set when the repair deletes a thin device's data:
 	// Repair does it only when told to.
 	DeletesData bool `json:"deletes_data,omitempty"`
+	// Notice is set on what is reported for information only (another
+	// program's thin id in a shared pool): it does not make the pool
+	// inconsistent.
+	Notice bool `json:"notice,omitempty"`
 
 	thinID int
 	id     string
@@ -50,8 +56,26 @@ type CheckReport struct {
 	Findings      []Finding `json:"findings"`
 }
 
-// Consistent reports whether nothing was found.
-func (r CheckReport) Consistent() bool { return len(r.Findings) == 0 }
+// Consistent reports whether nothing but notices was found.
+func (r CheckReport) Consistent() bool {
+	for _, f := range r.Findings {
+		if !f.Notice {
+			return false
+		}
+	}
+	return true
+}
+
+// Problems returns the number of findings that are not notices.
+func (r CheckReport) Problems() int {
+	n := 0
+	for _, f := range r.Findings {
+		if !f.Notice {
+			n++
+		}
+	}
+	return n
+}
 
 // Check reconciles the three sources of truth: the device files under
 // metadata/, the pool's own metadata (thin ids and transaction id, read
@@ -65,9 +89,17 @@ func (p *Pool) Check() (CheckReport, error) {
 		return r, err
 	}
 	r.Devices = len(devs)
-	if t, ok, err := p.store.ReadTransaction(); err != nil {
+	for _, c := range duplicateClaims(devs) {
+		add(Finding{Kind: FindingDuplicateThin, Subject: fmt.Sprintf("thin id %d", c.ThinID), thinID: c.ThinID,
+			Detail: p.store.describeClaim(c) + "; dmctl changes nothing in the pool until one file is removed or corrected"})
+	}
+	t, open, err := p.store.ReadTransaction()
+	if err != nil {
 		return r, err
-	} else if ok {
+	}
+	var pending *Transaction
+	if open {
+		pending = &t
 		add(Finding{Kind: FindingOpenTxn, Subject: t.ID(), id: t.ID(), thinID: t.DeviceID,
 			Detail: fmt.Sprintf("transaction %d on thin id %d was interrupted", t.OpenTransactionID, t.DeviceID),
 			Repair: "finish or roll it back"})
@@ -107,10 +139,8 @@ func (p *Pool) Check() (CheckReport, error) {
 	}
 	r.ThinIDs = len(view.Devices)
 	byThin := map[int]DeviceMeta{}
-	var maxTxn uint64
 	for _, d := range devs {
 		byThin[d.DeviceID] = d
-		maxTxn = max(maxTxn, d.TransactionID)
 		_, inPool := view.Devices[d.DeviceID]
 		switch {
 		case !inPool && d.Deleted:
@@ -127,23 +157,29 @@ func (p *Pool) Check() (CheckReport, error) {
 				DeletesData: false})
 		}
 	}
-	if maxTxn > st.TransactionID {
+	if maxTxn, newest := recordedTransaction(devs, pending); maxTxn > st.TransactionID {
 		add(Finding{Kind: FindingTxnMismatch, Subject: p.names.Pool,
-			Detail: fmt.Sprintf("device files name transaction %d, the pool is at %d", maxTxn, st.TransactionID)})
+			Detail: fmt.Sprintf("device file %s names transaction %d, the pool's metadata is at %d: it is older than the files (restored from a copy?); "+
+				"lost devices are not dropped while this holds", newest, maxTxn, st.TransactionID)})
 	}
 	orphans := make([]int, 0)
 	for id := range view.Devices {
-		if _, ok := byThin[id]; !ok {
+		if _, ok := byThin[id]; !ok && (pending == nil || pending.DeviceID != id) {
 			orphans = append(orphans, id)
 		}
 	}
 	sort.Ints(orphans)
 	for _, id := range orphans {
 		u := view.Devices[id]
+		mapped := u.MappedBlocks * u.BlockBytes
+		if p.Shared() {
+			add(Finding{Kind: FindingForeignThin, Subject: fmt.Sprintf("thin id %d", id), thinID: id, Notice: true,
+				Detail: fmt.Sprintf("no device file names it (%d bytes mapped): another program's device in this shared pool", mapped)})
+			continue
+		}
 		add(Finding{Kind: FindingOrphanThin, Subject: fmt.Sprintf("thin id %d", id), thinID: id,
-			Detail:      fmt.Sprintf("no device file names it (%d bytes mapped)", u.MappedBlocks*u.BlockBytes),
-			Repair:      "delete the thin id",
-			DeletesData: true})
+			Detail: fmt.Sprintf("no device file names it (%d bytes mapped); dmctl has no record of making it, so it is kept", mapped),
+			Repair: fmt.Sprintf("delete it only if it is not another program's: --delete-thin %d", id), DeletesData: true})
 	}
 
 	expected := map[string]bool{p.names.Pool: true}
@@ -164,19 +200,48 @@ func (p *Pool) Check() (CheckReport, error) {
 }
 
 // Repair fixes what Check found and is safe to fix, and says what it did.
-// Deleting a thin id no file names deletes data: it is done only with
-// deleteData. Open transactions are finished or rolled back by Open with
-// Write, before Check runs.
-func (p *Pool) Repair(r CheckReport, deleteData bool) ([]string, error) {
+// It deletes no data that dmctl cannot prove it made: a thin id no device
+// file names is of unknown origin (a lost file, or another program's
+// device in the pool) and is deleted only when the caller names it in
+// deleteThin, which must list only such orphans. Files of lost devices are
+// kept while the pool's metadata is older than the files (it was restored
+// from a copy: the files are what is left to recover from), and two files
+// claiming one thin id are left for the admin. Open transactions are
+// finished or rolled back by Open with Write, before Check runs.
+func (p *Pool) Repair(r CheckReport, deleteThin []int) ([]string, error) {
 	if err := p.writable(); err != nil {
 		return nil, err
 	}
-	var done []string
+	orphan := map[int]bool{}
+	metadataOlder := false
+	for _, f := range r.Findings {
+		switch f.Kind {
+		case FindingOrphanThin:
+			orphan[f.thinID] = true
+		case FindingTxnMismatch:
+			metadataOlder = true
+		}
+	}
+	wanted := map[int]bool{}
 	var errs []error
+	for _, id := range deleteThin {
+		if !orphan[id] {
+			errs = append(errs, fmt.Errorf("thin id %d is not an orphan thin id of pool %s (check lists them): not deleting it", id, p.names.Pool))
+		}
+		wanted[id] = true
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	var done []string
 	for _, f := range r.Findings {
 		var err error
 		switch f.Kind {
 		case FindingLostDevice:
+			if metadataOlder {
+				done = append(done, "kept the file of device "+f.id+" (the pool's metadata is older than the files)")
+				continue
+			}
 			if err = p.store.RemoveDevice(f.id); err == nil {
 				p.forgetDevice(f.id)
 				done = append(done, "removed the file of device "+f.id)
@@ -189,8 +254,8 @@ func (p *Pool) Repair(r CheckReport, deleteData bool) ([]string, error) {
 				}
 			}
 		case FindingOrphanThin:
-			if !deleteData {
-				done = append(done, fmt.Sprintf("left thin id %d (deleting its data needs --yes)", f.thinID))
+			if !wanted[f.thinID] {
+				done = append(done, fmt.Sprintf("left thin id %d (unknown origin; --delete-thin %d deletes it and its data)", f.thinID, f.thinID))
 				continue
 			}
 			if err = p.loadThinState(); err == nil {

@@ -78,17 +78,20 @@ func TestKernelCheck(t *testing.T) {
 		t.Errorf("Check() found %d problems, want 4: %+v", len(r.Findings), r.Findings)
 	}
 
-	// Without deleteData the orphan thin id stays.
-	if _, err := p.Repair(r, false); err != nil {
+	// Without --delete-thin the orphan thin id stays.
+	if _, err := p.Repair(r, nil); err != nil {
 		t.Fatalf("Repair(no data deletion) = %v", err)
 	}
 	r, err = p.Check()
 	if err != nil || len(r.Findings) != 1 || r.Findings[0].Kind != pool.FindingOrphanThin {
 		t.Fatalf("Check() after a safe repair = %+v, %v; want only the orphan thin id", r.Findings, err)
 	}
-	done, err := p.Repair(r, true)
+	if _, err := p.Repair(r, []int{1}); err == nil {
+		t.Errorf("Repair(delete thin id 1, the base's) = nil, want a refusal")
+	}
+	done, err := p.Repair(r, []int{999})
 	if err != nil {
-		t.Fatalf("Repair(deleteData) = %v", err)
+		t.Fatalf("Repair(delete thin id 999) = %v", err)
 	}
 	t.Logf("repaired: %v", done)
 	if r, err = p.Check(); err != nil || !r.Consistent() {

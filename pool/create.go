@@ -352,6 +352,9 @@ func (p *Pool) startPool() (retErr error) {
 	if err != nil {
 		return err
 	}
+	if err := p.checkMetadataBeforeLoad(metaSource, head); err != nil {
+		return err
+	}
 	if s, ok := metadataBlockSectors(head); ok {
 		blockSectors = s
 	}

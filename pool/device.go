@@ -146,6 +146,9 @@ func (p *Pool) ActivateDevice(id string) (dmctl.DeviceInfo, error) {
 	if err := p.requireActive(); err != nil {
 		return dmctl.DeviceInfo{}, err
 	}
+	if err := p.checkClaims(); err != nil {
+		return dmctl.DeviceInfo{}, err
+	}
 	return p.activateDevice(m)
 }
 
@@ -251,6 +254,9 @@ func (p *Pool) Mount(id, dir, opts string, readOnly bool) (retDir string, retErr
 		return "", err
 	}
 	if err := p.requireActive(); err != nil {
+		return "", err
+	}
+	if err := p.checkClaims(); err != nil {
 		return "", err
 	}
 	if dir == "" {

@@ -25,6 +25,13 @@ var (
 	// ErrVerification means the base device no longer has the filesystem
 	// recorded when it was made.
 	ErrVerification = errors.New("base device verification failed")
+	// ErrMetadataMissing means the pool's metadata device lacks the
+	// superblock the root's state needs (zeroed, damaged or older than
+	// the device files): the pool is not loaded over it.
+	ErrMetadataMissing = errors.New("pool metadata is missing or does not match the state")
+	// ErrAmbiguousState means two device files claim one thin id: nothing
+	// is changed until one of them is fixed.
+	ErrAmbiguousState = errors.New("ambiguous pool state")
 	// ErrReadOnly means the pool was opened without the lock and cannot
 	// be changed.
 	ErrReadOnly = errors.New("pool opened read-only")

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dmctl/dmctl/dmctl"
+	"github.com/dmctl/dmctl/pool/thinmeta"
 )
 
 // errCrash is what every call returns once a simulated kill has happened.
@@ -200,9 +202,11 @@ func (k *fakeKernel) bind(d *fakeDevice, targets []dmctl.Target) error {
 			return dmErr("table load", d.name, syscall.ENODEV)
 		}
 		tp, ok := k.pools[key]
-		if !ok {
+		if !ok || k.unformatted(key) {
+			// The kernel formats metadata whose superblock is all zeros.
 			tp = &fakeThinPool{thins: map[int]fakeFS{}, blockSecs: pt.BlockSectors, totalMeta: 524288, mode: "rw"}
 			k.pools[key] = tp
+			k.persist(key, tp)
 		} else if tp.blockSecs != pt.BlockSectors {
 			return dmErr("table load", d.name, syscall.EINVAL)
 		}
@@ -429,7 +433,34 @@ func (k *fakeKernel) Message(name string, _ uint64, msg string) (string, error) 
 		return "", dmErr("message", name, syscall.EINVAL)
 	}
 	tp.commits++
+	k.persist(d.poolKey, tp)
 	return "", nil
+}
+
+// unformatted reports whether the metadata file behind key starts with a
+// block of zeros, as the kernel checks before formatting it.
+func (k *fakeKernel) unformatted(key string) bool {
+	b, err := readMetadataHeader(key)
+	if err != nil {
+		return false // not a file: a device the test only names
+	}
+	return !bytes.ContainsFunc(b, func(r rune) bool { return r != 0 })
+}
+
+// persist writes the pool's superblock (block size, transaction id) to its
+// metadata file, as the kernel's commit does, so that dmctl's own reader
+// finds what the kernel would leave.
+func (k *fakeKernel) persist(key string, tp *fakeThinPool) {
+	sb := thinmeta.Superblock{Version: 2, TransactionID: tp.txID, DataBlockSize: uint32(tp.blockSecs),
+		MetadataBlockSize: 8, NrMetadataBlocks: tp.totalMeta}
+	f, err := os.OpenFile(key, os.O_WRONLY, 0)
+	if err != nil {
+		return // not a file: a device the test only names
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(sb.Marshal(), 0); err != nil {
+		k.t.Fatalf("fake kernel: %v", err)
+	}
 }
 
 // thinOf resolves /dev/mapper/<name> to its pool and thin id.

@@ -20,6 +20,10 @@ const MaxNameLen = 127
 // descends from. Its JSON file is metadata/base, as Docker named it.
 const BaseID = "base"
 
+// migratedSuffix ends the names of files Docker's driver left after
+// migrating them; they are not device files.
+const migratedSuffix = ".migrated"
+
 // poolSuffix is the last word of the pool's name.
 const poolSuffix = "pool"
 
@@ -117,6 +121,10 @@ func (n Names) ValidateID(id string) error {
 		return fmt.Errorf("device id %q: must not start with '.'", id)
 	case isReservedID(id):
 		return fmt.Errorf("device id %q: reserved name", id)
+	case strings.HasSuffix(id, migratedSuffix):
+		// Docker renamed device files it had migrated so; such files are
+		// not device files, and a device so named would be invisible.
+		return fmt.Errorf("device id %q: must not end in %q (Docker's name for migrated files)", id, migratedSuffix)
 	}
 	for _, r := range id {
 		if r == '/' || r <= ' ' || r == 0x7f {

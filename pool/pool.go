@@ -252,6 +252,11 @@ func (p *Pool) Record() PoolRecord { return p.rec }
 // driver left).
 func (p *Pool) DockerRoot() bool { return p.docker }
 
+// Shared reports whether other programs may keep thin devices in the
+// pool: an adopted pool (dm.thinpooldev) belongs to whoever made it, so a
+// thin id no device file names is theirs, not an orphan of dmctl's.
+func (p *Pool) Shared() bool { return p.rec.Mode == ModeAdopted }
+
 // RecoveryError returns why a transaction an interrupted command left
 // open could not be finished or rolled back when the pool was opened, or
 // nil.

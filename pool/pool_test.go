@@ -436,10 +436,12 @@ func TestDockerRoot(t *testing.T) {
 	root := dockerFixture(t)
 	k := newFakeKernel(t)
 	// The pool's metadata as Docker left it: thin ids 1-4, transaction 4.
-	k.pools[filepath.Join(root, "devicemapper", "metadata")] = &fakeThinPool{
+	metaFile := filepath.Join(root, "devicemapper", "metadata")
+	k.pools[metaFile] = &fakeThinPool{
 		thins: map[int]fakeFS{1: {"xfs", fixtureUUID}, 2: {"xfs", fixtureUUID}, 3: {"xfs", fixtureUUID}, 4: {"xfs", fixtureUUID}},
 		txID:  4, blockSecs: 128, totalMeta: 524288, mode: "rw",
 	}
+	k.persist(metaFile, k.pools[metaFile])
 	ro, err := Open(root, k.env(), OpenOptions{})
 	if err != nil {
 		t.Fatalf("Open(docker root) = %v", err)
@@ -633,8 +635,8 @@ func TestDirectPool(t *testing.T) {
 		t.Fatalf("Create(direct, force) = %v", err)
 	}
 	defer p.Close()
-	if b, _ := readMetadataHeader(meta); hasThinPoolMagic(b) {
-		t.Errorf("metadata superblock not zeroed")
+	if b, _ := readMetadataHeader(meta); !validSuperblock(b) {
+		t.Errorf("metadata superblock not zeroed and formatted afresh")
 	}
 	_, targets, _ := k.Table(p.Names().Pool, dmctl.StatusOptions{})
 	if targets[0].String() != "0 131072 thin-pool 8:32 8:16 128 32768 1 skip_block_zeroing" {

@@ -180,7 +180,7 @@ func (s *Store) Devices() ([]DeviceMeta, error) {
 	var out []DeviceMeta
 	for _, e := range entries {
 		name := e.Name()
-		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".migrated") ||
+		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, migratedSuffix) ||
 			name == deviceSetFileName || name == transactionFileName || name == poolConfigFileName {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/dmctl/dmctl/pool/thinmeta"
 )
@@ -76,4 +77,90 @@ func zeroMetadataHeader(path string) error {
 		return fmt.Errorf("zero metadata superblock of %s: %w", path, err)
 	}
 	return nil
+}
+
+// validSuperblock reports whether block holds a thin-pool superblock that
+// dmctl's reader accepts (magic, checksum, version).
+func validSuperblock(block []byte) bool {
+	_, err := thinmeta.ParseSuperblock(block, 0)
+	return err == nil
+}
+
+// allZero reports whether b holds only zero bytes: the kernel formats
+// metadata whose superblock block reads so.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkMetadataBeforeLoad reads the superblock at the start of the
+// metadata device (or file) source, with dmctl's own reader, before a
+// pool table is loaded over it. The kernel formats metadata whose first
+// block is all zeros without a word, so loading a table over a zeroed or
+// lost superblock of a pool that has thin devices would silently replace
+// them all with an empty pool. When the root's state records thin devices,
+// the superblock must therefore be valid, and its transaction id must not
+// be older than the device files (metadata restored from an older copy,
+// or another pool's, would lose the devices made since). Otherwise the
+// load is refused with what to do. A root that records no device yet (a
+// pool create interrupted before its base device) may be formatted.
+func (p *Pool) checkMetadataBeforeLoad(source string, head []byte) error {
+	devs, err := p.store.Devices()
+	if err != nil {
+		return err
+	}
+	if len(devs) == 0 {
+		return nil
+	}
+	sb, perr := thinmeta.ParseSuperblock(head, 0)
+	switch {
+	case perr != nil && allZero(head):
+		return fmt.Errorf("pool %s: the metadata on %s has no superblock (its first block is all zeros), but %d device files under %s name thin devices: "+
+			"loading the pool would format empty metadata and lose them all; restore the metadata (thin_repair, or thin_restore from a backup) and activate again: %w",
+			p.names.Pool, source, len(devs), p.store.MetadataDir(), ErrMetadataMissing)
+	case perr != nil:
+		return fmt.Errorf("pool %s: the metadata superblock on %s is damaged (%v): check it with thin_check and repair it with thin_repair before activating: %w",
+			p.names.Pool, source, perr, ErrMetadataMissing)
+	}
+	want, newest := recordedTransaction(devs, p.pendingTransaction())
+	if sb.TransactionID < want {
+		return fmt.Errorf("pool %s: the metadata on %s is at transaction %d, older than device file %s (transaction %d): "+
+			"it was restored from an older copy or belongs to another pool, and loading it would lose the devices made since; "+
+			"restore the matching metadata (thin_repair), or see dmctl check: %w",
+			p.names.Pool, source, sb.TransactionID, filepath.Join(p.store.MetadataDir(), newest), want, ErrMetadataMissing)
+	}
+	return nil
+}
+
+// pendingTransaction returns the open transaction, if transaction-metadata
+// can be read.
+func (p *Pool) pendingTransaction() *Transaction {
+	t, ok, err := p.store.ReadTransaction()
+	if err != nil || !ok {
+		return nil
+	}
+	return &t
+}
+
+// recordedTransaction returns the newest pool transaction the device files
+// say was committed, and the file that says so. A device the open
+// transaction t was creating may be one ahead of the pool (its file is
+// written before the transaction id moves), so it does not count.
+func recordedTransaction(devs []DeviceMeta, t *Transaction) (uint64, string) {
+	var want uint64
+	var newest string
+	for _, d := range devs {
+		txn := d.TransactionID
+		if t != nil && d.ID == t.ID() && d.DeviceID == t.DeviceID && txn == t.OpenTransactionID {
+			txn--
+		}
+		if txn > want {
+			want, newest = txn, d.ID
+		}
+	}
+	return want, newest
 }

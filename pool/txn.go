@@ -91,6 +91,9 @@ func (p *Pool) loadThinState() error {
 	if err != nil {
 		return err
 	}
+	if err := p.claimsError(devs); err != nil {
+		return err
+	}
 	ds, _, err := p.store.ReadDeviceSet()
 	if err != nil {
 		return err
