@@ -78,10 +78,13 @@ func poolDestroyCommand() *cli.Command {
 func poolExtendCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "extend",
-		Usage: "grow the pool online: its loop files to the given sizes, or to its grown block devices",
+		Usage: "grow the pool online: its loop files or LVM volumes to the given sizes, or to its grown block devices",
+		Description: "A loop pool's files are lengthened and the pool's table reloaded. An adopted LVM thin pool " +
+			"is grown by LVM (lvextend of its data or metadata volume); dmctl never loads a table into it. " +
+			"A pool on block devices takes no sizes: grow the devices, then run pool extend.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "data-size", Usage: "new size of the data file (loop pools)"},
-			&cli.StringFlag{Name: "metadata-size", Usage: "new size of the metadata file (loop pools)"},
+			&cli.StringFlag{Name: "data-size", Usage: "new size of the data file or LVM data volume"},
+			&cli.StringFlag{Name: "metadata-size", Usage: "new size of the metadata file or LVM metadata volume"},
 		},
 		Action: func(c *cli.Context) error {
 			if _, err := exactArgs(c, 0, "no argument"); err != nil {

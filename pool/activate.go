@@ -27,7 +27,7 @@ func (p *Pool) Activate() error {
 	}
 	if !active {
 		if p.rec.Mode == ModeAdopted {
-			return fmt.Errorf("adopted pool %s: %w (activate it with the tool that made it)", p.names.Pool, ErrPoolInactive)
+			return p.inactiveAdoptedError()
 		}
 		if p.rec.Mode == ModeLoop {
 			if err := p.ensureLoopFiles(); err != nil {
@@ -59,10 +59,12 @@ func (p *Pool) Activate() error {
 // makes it again when its filesystem was never finished.
 func (p *Pool) ensureBase() error {
 	base, err := p.store.ReadDevice(BaseID)
+	leftover := false
 	switch {
 	case err == nil && base.Initialized:
 		return nil
 	case err == nil:
+		leftover = true
 		if _, err := p.env.DM.Remove(p.names.Device(BaseID), removeOpts(false)); err != nil && !isNoDevice(err) {
 			return fmt.Errorf("remove uninitialized base device: %w", err)
 		}
@@ -73,9 +75,21 @@ func (p *Pool) ensureBase() error {
 		return err
 	}
 	if p.rec.Mode == ModeAdopted {
+		if leftover {
+			// dmctl's own unfinished base (a create was interrupted):
+			// the pool's transaction id moved because of it.
+			if err := p.restoreTransactionID(); err != nil {
+				return err
+			}
+		}
 		// Docker's rule: no base yet, so the pool must still be unused.
 		if err := p.checkAdopt(); err != nil {
 			return err
+		}
+		if !p.docker {
+			if err := p.store.WritePoolRecord(p.rec); err != nil {
+				return err
+			}
 		}
 	}
 	return p.createBase()

@@ -48,19 +48,28 @@ func Create(root string, cfg Config, env Env, opts CreateOptions) (p *Pool, retE
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := resolveConfig(env, &cfg); err != nil {
+		return nil, err
+	}
 	mode := cfg.Mode()
 	store := NewStore(root)
 	store.hook = env.storeHook
-	if err := store.Init(mode == ModeLoop); err != nil {
-		return nil, err
+	created, err := store.Init(mode == ModeLoop)
+	if err != nil {
+		return nil, errors.Join(err, store.Uninit(created))
 	}
 	lock, err := AcquireLock(root, env.lockTimeout())
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, store.Uninit(created))
 	}
 	p = &Pool{env: env, store: store, lock: lock}
 	defer func() {
 		if retErr != nil {
+			// The root goes back to what it was: a create that failed
+			// can simply be run again.
+			if has, err := store.HasState(); err == nil && !has {
+				retErr = errors.Join(retErr, store.Uninit(created))
+			}
 			lock.Release()
 		}
 	}()
@@ -127,34 +136,6 @@ func (p *Pool) checkCreate(opts CreateOptions) error {
 	return nil
 }
 
-// checkAdopt applies Docker's rule for taking over an existing pool: it
-// must be active and, as long as it has no base device of ours, unused
-// (no used data blocks, transaction id 0). The block size is the pool's.
-func (p *Pool) checkAdopt() error {
-	if err := p.requireActive(); err != nil {
-		return err
-	}
-	_, table, err := p.poolTable()
-	if err != nil {
-		return err
-	}
-	st, err := p.poolStatus()
-	if err != nil {
-		return err
-	}
-	if st.UsedDataBlocks != 0 {
-		//lint:ignore ST1005 Docker's own wording, which admins search for
-		return fmt.Errorf("Unable to take ownership of thin-pool (%s) that already has used data blocks", p.names.Pool)
-	}
-	if st.TransactionID != 0 {
-		//lint:ignore ST1005 Docker's own wording, which admins search for
-		return fmt.Errorf("Unable to take ownership of thin-pool (%s) with non-zero transaction ID", p.names.Pool)
-	}
-	p.rec.Config.BlockSize = table.BlockSectors * SectorBytes
-	p.rec.Config.LowWaterMark = table.LowWater
-	return nil
-}
-
 // build makes the pool and its base device, undoing everything on
 // failure.
 func (p *Pool) build() (retErr error) {
@@ -215,12 +196,20 @@ func (p *Pool) undoBuild(made []string, started bool) error {
 	if _, err := p.env.DM.Remove(base, removeOpts(false)); err != nil && !isNoDevice(err) {
 		errs = append(errs, err)
 	}
-	if p.rec.Mode == ModeAdopted {
-		// The pool is not ours: give the base's thin id back.
-		if meta, err := p.store.ReadDevice(BaseID); err == nil && p.ids != nil {
+	if p.rec.Mode == ModeAdopted && p.ids != nil {
+		// The pool is not ours: give the base's thin id back and the
+		// transaction id the pool had.
+		if meta, err := p.store.ReadDevice(BaseID); err == nil {
 			if _, err := p.deleteThin(meta, false); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if len(errs) == 0 {
+			if t, ok, err := p.store.ReadTransaction(); err != nil || ok && t.OpenTransactionID > p.txID {
+				// An open transaction is left for recovery; so is the id.
+				return errors.Join(append(errs, err)...)
+			}
+			errs = append(errs, p.restoreTransactionID())
 		}
 	}
 	if started {

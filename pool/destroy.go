@@ -165,5 +165,8 @@ func (p *Pool) releaseAdopted(force bool) error {
 			return fmt.Errorf("destroy: %w", err)
 		}
 	}
+	if err := p.restoreTransactionID(); err != nil {
+		return fmt.Errorf("destroy: %w", err)
+	}
 	return nil
 }

@@ -10,8 +10,9 @@ import (
 // ExtendOptions say how far to grow a pool.
 type ExtendOptions struct {
 	// DataSize and MetadataSize are the new sizes in bytes of a loop
-	// pool's files; 0 leaves one as it is. A direct pool takes no sizes:
-	// grow its block devices, then call Extend to make the pool use them.
+	// pool's files, or of an LVM pool's data and metadata volumes; 0
+	// leaves one as it is. A direct pool takes no sizes: grow its block
+	// devices, then call Extend to make the pool use them.
 	DataSize     uint64
 	MetadataSize uint64
 }
@@ -28,8 +29,9 @@ type ExtendResult struct {
 // active, its table is reloaded with the data device's new length (load,
 // suspend, resume), which also makes the kernel take in grown metadata.
 // It never shrinks. An inactive loop pool only has its files grown; it
-// uses them at the next Activate. Adopted pools belong to whoever made
-// them and are refused.
+// uses them at the next Activate. An adopted LVM thin pool is grown by
+// LVM (lvextend of its data or metadata volume), which reloads its own
+// table; other adopted pools belong to whoever made them and are refused.
 func (p *Pool) Extend(opts ExtendOptions) (ExtendResult, error) {
 	if err := p.writable(); err != nil {
 		return ExtendResult{}, err
@@ -41,7 +43,17 @@ func (p *Pool) Extend(opts ExtendOptions) (ExtendResult, error) {
 	var dataPath, metaPath string
 	switch p.rec.Mode {
 	case ModeAdopted:
-		return ExtendResult{}, fmt.Errorf("extend pool %s: an adopted pool is grown by the tool that made it", p.names.Pool)
+		vol, err := p.LVMVolume()
+		if err != nil {
+			return ExtendResult{}, err
+		}
+		if vol == nil {
+			return ExtendResult{}, fmt.Errorf("extend pool %s: an adopted pool is grown by the tool that made it", p.names.Pool)
+		}
+		if !active {
+			return ExtendResult{}, p.inactiveAdoptedError()
+		}
+		return p.extendLVM(*vol, opts)
 	case ModeDirect:
 		if opts.DataSize != 0 || opts.MetadataSize != 0 {
 			return ExtendResult{}, fmt.Errorf("extend pool %s: sizes apply to loop pools only; grow the block devices, then extend", p.names.Pool)
@@ -64,6 +76,46 @@ func (p *Pool) Extend(opts ExtendOptions) (ExtendResult, error) {
 	}
 	if res.MetadataSize, err = p.env.Sys.DeviceSize(metaPath); err != nil {
 		return ExtendResult{}, err
+	}
+	return res, nil
+}
+
+// extendLVM grows an LVM thin pool's data and metadata volumes to the
+// sizes asked (LVM rounds up to whole extents), refusing to shrink them.
+func (p *Pool) extendLVM(vol LVMVolume, opts ExtendOptions) (ExtendResult, error) {
+	lvm := p.env.lvm()
+	lv, err := lvmThinPool(lvm, vol)
+	if err != nil {
+		return ExtendResult{}, fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
+	}
+	var errs []error
+	if opts.DataSize != 0 && opts.DataSize < lv.DataBytes {
+		errs = append(errs, fmt.Errorf("data volume %s is %d bytes: shrinking it to %d is not possible", vol, lv.DataBytes, opts.DataSize))
+	}
+	if opts.MetadataSize != 0 && opts.MetadataSize < lv.MetaBytes {
+		errs = append(errs, fmt.Errorf("metadata volume of %s is %d bytes: shrinking it to %d is not possible", vol, lv.MetaBytes, opts.MetadataSize))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ExtendResult{}, fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
+	}
+	res := ExtendResult{DataSize: lv.DataBytes, MetadataSize: lv.MetaBytes}
+	if opts.DataSize > lv.DataBytes {
+		if err := lvextendData(lvm, vol, opts.DataSize-lv.DataBytes); err != nil {
+			return ExtendResult{}, fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
+		}
+		res.Reloaded = true
+	}
+	if opts.MetadataSize > lv.MetaBytes {
+		if err := lvextendMetadata(lvm, vol, opts.MetadataSize-lv.MetaBytes); err != nil {
+			return ExtendResult{}, fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
+		}
+		res.Reloaded = true
+	}
+	if res.Reloaded {
+		if lv, err = lvmThinPool(lvm, vol); err != nil {
+			return ExtendResult{}, fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
+		}
+		res.DataSize, res.MetadataSize = lv.DataBytes, lv.MetaBytes
 	}
 	return res, nil
 }

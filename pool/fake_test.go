@@ -65,6 +65,7 @@ type fakeFS struct{ typ, uuid string }
 
 type fakeDevice struct {
 	name      string
+	uuid      string
 	dev       dmctl.Dev
 	live      []dmctl.Target
 	inactive  []dmctl.Target
@@ -117,7 +118,7 @@ func dmErr(op, name string, errno syscall.Errno) error {
 }
 
 func (k *fakeKernel) info(d *fakeDevice) dmctl.DeviceInfo {
-	i := dmctl.DeviceInfo{Name: d.name, Dev: d.dev, OpenCount: d.open + int32(k.opens[d.dev])}
+	i := dmctl.DeviceInfo{Name: d.name, UUID: d.uuid, Dev: d.dev, OpenCount: d.open + int32(k.opens[d.dev])}
 	for dir, dev := range k.mounts {
 		_ = dir
 		if dev == d.dev {
@@ -151,6 +152,18 @@ func (k *fakeKernel) Info(name string) (dmctl.DeviceInfo, error) {
 	return k.info(d), nil
 }
 
+func (k *fakeKernel) InfoByDev(dev dmctl.Dev) (dmctl.DeviceInfo, error) {
+	if err := k.crash.read(); err != nil {
+		return dmctl.DeviceInfo{}, err
+	}
+	for _, d := range k.devs {
+		if d.dev == dev {
+			return k.info(d), nil
+		}
+	}
+	return dmctl.DeviceInfo{}, noDev("info", dev.String())
+}
+
 func (k *fakeKernel) List(opts dmctl.ListOptions) ([]dmctl.NameEntry, error) {
 	if err := k.crash.read(); err != nil {
 		return nil, err
@@ -173,7 +186,7 @@ func (k *fakeKernel) CreateDevice(name, uuid string, targets []dmctl.Target, rea
 		return dmctl.DeviceInfo{}, dmErr("create", name, syscall.EEXIST)
 	}
 	k.minor++
-	d := &fakeDevice{name: name, dev: dmctl.MakeDev(253, k.minor)}
+	d := &fakeDevice{name: name, uuid: uuid, dev: dmctl.MakeDev(253, k.minor)}
 	if err := k.bind(d, targets); err != nil {
 		return dmctl.DeviceInfo{}, err
 	}

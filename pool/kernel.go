@@ -13,6 +13,7 @@ const mapperDir = "/dev/mapper/"
 // *dmctl.Control satisfies it.
 type DM interface {
 	Info(name string) (dmctl.DeviceInfo, error)
+	InfoByDev(dev dmctl.Dev) (dmctl.DeviceInfo, error)
 	List(opts dmctl.ListOptions) ([]dmctl.NameEntry, error)
 	CreateDevice(name, uuid string, targets []dmctl.Target, readOnly bool) (dmctl.DeviceInfo, error)
 	Load(name string, targets []dmctl.Target, readOnly bool) (dmctl.DeviceInfo, error)
@@ -66,6 +67,9 @@ type System interface {
 type Env struct {
 	DM  DM
 	Sys System
+	// LVM runs LVM's tools (adopted LVM pools, direct-lvm); nil means
+	// HostLVM.
+	LVM LVM
 	// LockTimeout bounds the wait for another dmctl working on the same
 	// root; zero means DefaultLockTimeout.
 	LockTimeout time.Duration
@@ -82,6 +86,13 @@ func (e Env) now() time.Time {
 		return e.Now()
 	}
 	return time.Now()
+}
+
+func (e Env) lvm() LVM {
+	if e.LVM != nil {
+		return e.LVM
+	}
+	return HostLVM{}
 }
 
 func (e Env) lockTimeout() time.Duration {

@@ -122,6 +122,8 @@ func (p *Pool) DockerInfo() (DockerInfo, error) {
 	d.MetadataUsed, d.MetadataTotal = st.MetadataBytes()
 	d.MinFreeSpace = MinFreeSpaceBytes(st.TotalDataBlocks, uint64(cfg.MinFreeSpacePercent), d.BlockBytes)
 	switch p.rec.Mode {
+	case ModeAdopted:
+		d.ThinPoolDevice = true
 	case ModeDirect:
 		d.DataFile, d.MetadataFile = cfg.DataDevice, cfg.MetadataDevice
 	case ModeLoop:

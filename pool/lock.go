@@ -29,11 +29,24 @@ type Lock struct {
 // can name it.
 func AcquireLock(root string, timeout time.Duration) (*Lock, error) {
 	path := NewStore(root).LockFile()
+	deadline := time.Now().Add(timeout)
+	for {
+		l, err := acquireLock(root, path, deadline, timeout)
+		if err != nil || l != nil {
+			return l, err
+		}
+		// The file was removed (a failed pool create gives the root back
+		// empty) while we waited: lock the one the path names now.
+	}
+}
+
+// acquireLock locks the file at path; a nil Lock and nil error mean the
+// file was unlinked while we waited for it.
+func acquireLock(root, path string, deadline time.Time, timeout time.Duration) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock pool root %s: %w", root, err)
 	}
-	deadline := time.Now().Add(timeout)
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -51,12 +64,29 @@ func AcquireLock(root string, timeout time.Duration) (*Lock, error) {
 		}
 		time.Sleep(lockPoll)
 	}
+	if !sameFile(f, path) {
+		f.Close()
+		return nil, nil
+	}
 	// Record who holds it; a failure here only makes a waiter's error
 	// less precise.
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return &Lock{f: f}, nil
+}
+
+// sameFile reports whether path still names the open file f.
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	return os.SameFile(a, b)
 }
 
 // lockHolder returns " (pid N)" from the lock file, or "".

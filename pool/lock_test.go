@@ -11,7 +11,7 @@ import (
 
 func TestLock(t *testing.T) {
 	root := t.TempDir()
-	if err := NewStore(root).Init(false); err != nil {
+	if _, err := NewStore(root).Init(false); err != nil {
 		t.Fatal(err)
 	}
 	l, err := AcquireLock(root, time.Second)

@@ -86,7 +86,9 @@ type Config struct {
 	// (dm.datadev, dm.metadatadev).
 	DataDevice     string `json:"data_device,omitempty"`
 	MetadataDevice string `json:"metadata_device,omitempty"`
-	// ThinPoolDevice names an existing thin pool to adopt (dm.thinpooldev).
+	// ThinPoolDevice names an existing thin pool to adopt (dm.thinpooldev):
+	// its device-mapper name, or before ResolveThinPoolDevice any node of
+	// it (/dev/mapper/NAME, LVM's /dev/VG/LV).
 	ThinPoolDevice string `json:"thin_pool_device,omitempty"`
 	// DirectIO attaches loop devices with direct I/O, bypassing the page
 	// cache of the backing files.
@@ -170,7 +172,8 @@ func (c Config) Validate() error {
 	if c.BlockSize < MinBlockSize || c.BlockSize > MaxBlockSize || c.BlockSize%MinBlockSize != 0 {
 		add("dm.blocksize %d: must be a multiple of 64K between 64K and 1G", c.BlockSize)
 	}
-	if c.LowWaterMark == 0 {
+	if c.LowWaterMark == 0 && c.Mode() != ModeAdopted {
+		// An adopted pool keeps its owner's mark, which may be 0 (LVM's).
 		add("low water mark must be greater than 0 blocks")
 	}
 	if c.Filesystem != FSExt4 && c.Filesystem != FSXFS {
@@ -188,8 +191,8 @@ func (c Config) Validate() error {
 	if (c.DataDevice == "") != (c.MetadataDevice == "") && c.ThinPoolDevice == "" {
 		add("dm.datadev and dm.metadatadev must be given together")
 	}
-	if c.ThinPoolDevice != "" && strings.ContainsRune(c.ThinPoolDevice, '/') {
-		add("dm.thinpooldev %q: not a device-mapper name", c.ThinPoolDevice)
+	if c.ThinPoolDevice != "" && strings.ContainsRune(c.ThinPoolDevice, '/') && !strings.HasPrefix(c.ThinPoolDevice, "/dev/") {
+		add("dm.thinpooldev %q: want a device-mapper name or a device path under /dev", c.ThinPoolDevice)
 	}
 	return errors.Join(errs...)
 }

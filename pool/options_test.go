@@ -178,19 +178,19 @@ func TestDiscardDefault(t *testing.T) {
 
 func TestApplyRuntimeOpts(t *testing.T) {
 	base := defaultConfig(FSXFS)
-	got, err := applyRuntimeOpts(base, []string{"dm.min_free_space=0%", "dm.blkdiscard=false", "dm.basesize=10G", "dm.fs=xfs"})
+	got, err := applyRuntimeOpts(base, []string{"dm.min_free_space=0%", "dm.blkdiscard=false", "dm.basesize=10G", "dm.fs=xfs"}, nil)
 	if err != nil || got.MinFreeSpacePercent != 0 || got.Discard() {
 		t.Errorf("applyRuntimeOpts(runtime) = %+v, %v, want min free 0, no discard", got, err)
 	}
 	for _, opt := range []string{"dm.basesize=20G", "dm.fs=ext4", "dm.blocksize=128K", "dm.mkfsarg=-K", "dm.thinpooldev=x"} {
-		if _, err := applyRuntimeOpts(base, []string{opt}); err == nil || !strings.Contains(err.Error(), "cannot be changed") {
+		if _, err := applyRuntimeOpts(base, []string{opt}, nil); err == nil || !strings.Contains(err.Error(), "cannot be changed") {
 			t.Errorf("applyRuntimeOpts(%q) = %v, want a cannot-be-changed error", opt, err)
 		}
 	}
-	if _, err := applyRuntimeOpts(base, []string{"dm.use_deferred_removal=false"}); err == nil {
+	if _, err := applyRuntimeOpts(base, []string{"dm.use_deferred_removal=false"}, nil); err == nil {
 		t.Errorf("applyRuntimeOpts(removal off, deletion on) = nil, want a validation error")
 	}
-	if _, err := applyRuntimeOpts(base, []string{"junk"}); err == nil || errors.Is(err, ErrPoolNotFound) {
+	if _, err := applyRuntimeOpts(base, []string{"junk"}, nil); err == nil || errors.Is(err, ErrPoolNotFound) {
 		t.Errorf("applyRuntimeOpts(junk) = %v, want a syntax error", err)
 	}
 }

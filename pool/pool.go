@@ -123,7 +123,7 @@ func (p *Pool) loadRecord(opts OpenOptions) error {
 		if rec.Version > PoolRecordVersion {
 			return fmt.Errorf("pool record version %d is newer than this dmctl understands (%d)", rec.Version, PoolRecordVersion)
 		}
-		cfg, err := applyRuntimeOpts(rec.Config, opts.StorageOpts)
+		cfg, err := applyRuntimeOpts(rec.Config, opts.StorageOpts, func(c *Config) error { return resolveConfig(p.env, c) })
 		if err != nil {
 			return err
 		}
@@ -149,6 +149,9 @@ func (p *Pool) loadRecord(opts OpenOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := resolveConfig(p.env, &cfg); err != nil {
+		return err
+	}
 	if ds, ok, err := p.store.ReadDeviceSet(); err != nil {
 		return err
 	} else if ok && ds.BaseDeviceFilesystem != "" {
@@ -172,8 +175,9 @@ func (p *Pool) loadRecord(opts OpenOptions) error {
 
 // applyRuntimeOpts applies storage options to the configuration of an
 // existing pool: runtime options change it for this command; options that
-// describe how the pool was made may only repeat what it is.
-func applyRuntimeOpts(cfg Config, opts []string) (Config, error) {
+// describe how the pool was made may only repeat what it is (resolve turns
+// a dm.thinpooldev path into the pool's name before they are compared).
+func applyRuntimeOpts(cfg Config, opts []string, resolve func(*Config) error) (Config, error) {
 	var errs []error
 	for _, o := range opts {
 		key, _, err := splitStorageOpt(o)
@@ -192,6 +196,12 @@ func applyRuntimeOpts(cfg Config, opts []string) (Config, error) {
 		if err := probe.applyStorageOpt(o); err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if key == "dm.thinpooldev" && resolve != nil {
+			if err := resolve(&probe); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		if key == "dm.mkfsarg" || !sameCreation(cfg, probe) {
 			errs = append(errs, fmt.Errorf("storage option %s cannot be changed on an existing pool", key))

@@ -40,6 +40,10 @@ type DockerInfo struct {
 	MetadataFile     string // block device under the pool's metadata; may be empty
 	DataLoopFile     string // file behind DataFile when it is a loop device; empty otherwise
 	MetadataLoopFile string // file behind MetadataFile when it is a loop device; empty otherwise
+	// ThinPoolDevice is set for a pool given with dm.thinpooldev. Docker
+	// printed its Data file and Metadata file lines empty, and its
+	// documentation tells admins to look for exactly that.
+	ThinPoolDevice bool
 
 	DataUsed, DataTotal         uint64
 	MetadataUsed, MetadataTotal uint64
@@ -124,7 +128,9 @@ func (p InfoPairs) MarshalJSON() ([]byte, error) {
 // Pairs returns the report as `docker info` shows it: Docker's keys, in
 // Docker's order (as of Docker 17.10 to 24.0), with sizes through
 // HumanSize and booleans as true or false. Data file, Metadata file, the
-// loop files and Library Version appear only when set. dmctl's own keys
+// loop files and Library Version appear only when set, except that a
+// dm.thinpooldev pool always shows empty Data file and Metadata file
+// lines, as Docker showed them. dmctl's own keys
 // follow: Kernel Driver Version and Thin Pool Target Version when set, and
 // Pool Mode, Pool Needs Check and Transaction ID when the pool mode is
 // known.
@@ -136,8 +142,12 @@ func (d *DockerInfo) Pairs() InfoPairs {
 		{"Backing Filesystem", d.BackingFilesystem},
 		{"Udev Sync Supported", strconv.FormatBool(d.UdevSyncSupported)},
 	}
-	p = appendIfSet(p, "Data file", d.DataFile)
-	p = appendIfSet(p, "Metadata file", d.MetadataFile)
+	if d.ThinPoolDevice {
+		p = append(p, InfoPair{"Data file", d.DataFile}, InfoPair{"Metadata file", d.MetadataFile})
+	} else {
+		p = appendIfSet(p, "Data file", d.DataFile)
+		p = appendIfSet(p, "Metadata file", d.MetadataFile)
+	}
 	p = appendIfSet(p, "Data loop file", d.DataLoopFile)
 	p = appendIfSet(p, "Metadata loop file", d.MetadataLoopFile)
 	p = append(p,

@@ -93,6 +93,13 @@ type PoolRecord struct {
 	PoolName  string    `json:"pool_name"`
 	Config    Config    `json:"config"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
+	// LVM is the volume of an adopted pool LVM made (its device-mapper
+	// uuid starts with "LVM-"): dmctl grows it through LVM and never
+	// loads a table into it.
+	LVM *LVMVolume `json:"lvm,omitempty"`
+	// AdoptedTransactionID is an adopted pool's transaction id when dmctl
+	// took it over; pool destroy puts it back.
+	AdoptedTransactionID uint64 `json:"adopted_transaction_id,omitempty"`
 }
 
 // Store reads and writes the state files under a pool root. Every write is
@@ -129,17 +136,47 @@ func (s *Store) LockFile() string { return filepath.Join(s.MetadataDir(), lockFi
 func (s *Store) deviceFile(id string) string { return filepath.Join(s.MetadataDir(), id) }
 
 // Init creates the root and its directories (mode 0700, as Docker did).
-func (s *Store) Init(loop bool) error {
+// It returns the directories it created, parents first, so that a failed
+// create can leave the root as it found it.
+func (s *Store) Init(loop bool) (created []string, err error) {
 	dirs := []string{s.root, s.MetadataDir(), filepath.Join(s.root, mountDirName)}
 	if loop {
 		dirs = append(dirs, filepath.Join(s.root, loopDirName))
 	}
 	for _, d := range dirs {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("create pool directory: %w", err)
+		err := os.Mkdir(d, 0o700)
+		switch {
+		case err == nil:
+			created = append(created, d)
+		case errors.Is(err, fs.ErrExist):
+		case errors.Is(err, fs.ErrNotExist) && d == s.root:
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return created, fmt.Errorf("create pool directory: %w", err)
+			}
+			created = append(created, d)
+		default:
+			return created, fmt.Errorf("create pool directory: %w", err)
 		}
 	}
-	return nil
+	return created, nil
+}
+
+// Uninit removes what Init created (directories that are empty but for
+// the lock file), children first.
+func (s *Store) Uninit(created []string) error {
+	var errs []error
+	for i := len(created) - 1; i >= 0; i-- {
+		d := created[i]
+		if d == s.MetadataDir() {
+			if err := os.Remove(s.LockFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		if err := os.Remove(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove pool directory: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ReadDevice reads one device's JSON file. A missing file is

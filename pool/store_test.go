@@ -133,7 +133,7 @@ func TestStoreRewritesDockerFilesUnchanged(t *testing.T) {
 
 func TestStoreDmctlFields(t *testing.T) {
 	s := NewStore(t.TempDir())
-	if err := s.Init(true); err != nil {
+	if _, err := s.Init(true); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -173,7 +173,7 @@ func TestStoreDmctlFields(t *testing.T) {
 
 func TestStoreDevicesSkipsAndFails(t *testing.T) {
 	s := NewStore(t.TempDir())
-	if err := s.Init(false); err != nil {
+	if _, err := s.Init(false); err != nil {
 		t.Fatal(err)
 	}
 	dir := s.MetadataDir()
@@ -201,7 +201,7 @@ func TestStoreDevicesSkipsAndFails(t *testing.T) {
 
 func TestStoreHook(t *testing.T) {
 	s := NewStore(t.TempDir())
-	if err := s.Init(false); err != nil {
+	if _, err := s.Init(false); err != nil {
 		t.Fatal(err)
 	}
 	stop := errors.New("stop")
