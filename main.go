@@ -7,8 +7,12 @@ import (
 	"os"
 
 	"github.com/dmctl/dmctl/commands"
+	"github.com/dmctl/dmctl/pool"
 )
 
 func main() {
-	os.Exit(commands.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	stop := pool.CatchInterrupts() // SIGINT/SIGTERM wait for suspended devices to resume
+	code := commands.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

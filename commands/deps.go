@@ -27,7 +27,7 @@ func depsCommand() *cli.Command {
 					return err
 				}
 				var out []format.DeviceDeps
-				err = forEach(names, func(name string) error {
+				err = forEach(names, skipVanished(all, func(name string) error {
 					_, deps, err := ctl.Deps(name)
 					if err != nil {
 						return err
@@ -38,7 +38,7 @@ func depsCommand() *cli.Command {
 					}
 					out = append(out, d)
 					return nil
-				})
+				}))
 				return renderGathered(len(out), err, func() error {
 					return format.Deps(c.App.Writer, kind, out, format.TargetsOptions{WithNames: all || len(names) > 1})
 				})

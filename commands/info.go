@@ -32,19 +32,19 @@ func infoCommand() *cli.Command {
 				return poolInfo(c, kind)
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				names, _, err := deviceNames(args, ctl)
+				names, all, err := deviceNames(args, ctl)
 				if err != nil {
 					return err
 				}
 				var recs []format.InfoRecord
-				err = forEach(names, func(name string) error {
+				err = forEach(names, skipVanished(all, func(name string) error {
 					info, err := ctl.Info(name)
 					if err != nil {
 						return err
 					}
 					recs = append(recs, infoRecord(info))
 					return nil
-				})
+				}))
 				return renderGathered(len(recs), err, func() error {
 					if c.Bool("columns") {
 						return format.InfoColumns(c.App.Writer, kind, recs)

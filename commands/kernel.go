@@ -2,10 +2,12 @@ package commands
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -114,4 +116,20 @@ func forEach(names []string, fn func(string) error) error {
 		return fmt.Errorf("%s", strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// skipVanished makes fn ignore a device that went away between the
+// listing of all devices and the reading of its own (another program
+// removed it meanwhile): a listing shows what is there. A device named on
+// the command line (all false) that does not exist is still an error.
+func skipVanished(all bool, fn func(string) error) func(string) error {
+	if !all {
+		return fn
+	}
+	return func(name string) error {
+		if err := fn(name); err != nil && !errors.Is(err, dmctl.ErrNoDevice) && !errors.Is(err, syscall.ENXIO) {
+			return err
+		}
+		return nil
+	}
 }

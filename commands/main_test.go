@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dmctl/dmctl/commands"
+	"github.com/dmctl/dmctl/pool"
 )
 
 // mainEnv names the environment variable that makes the test binary run
@@ -22,7 +23,10 @@ const mainEnv = "DMCTL_TEST_MAIN"
 func TestMain(m *testing.M) {
 	if os.Getenv(mainEnv) == "1" {
 		args := append([]string{"dmctl"}, os.Args[1:]...)
-		os.Exit(commands.Main(args, os.Stdin, os.Stdout, os.Stderr))
+		stop := pool.CatchInterrupts() // as main does
+		code := commands.Main(args, os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

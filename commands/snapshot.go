@@ -63,6 +63,9 @@ func snapshotCreateCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				if w := p.OverProvisionWarning(m.Size); w != "" {
+					fmt.Fprintf(c.App.ErrWriter, "dmctl: warning: %s\n", w)
+				}
 				return format.KeyValues(c.App.Writer, kind, "", []format.KV{
 					{Key: "ID", Value: id, JSONKey: "id"},
 					{Key: "Thin ID", Value: fmt.Sprint(m.DeviceID), JSONKey: "thin_id", JSONValue: m.DeviceID},

@@ -37,12 +37,12 @@ func statusCommand() *cli.Command {
 				return readTargets(c, args, "status")
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				names, _, err := deviceNames(args, ctl)
+				names, all, err := deviceNames(args, ctl)
 				if err != nil {
 					return err
 				}
 				var views []deviceView
-				err = forEach(names, func(name string) error {
+				err = forEach(names, skipVanished(all, func(name string) error {
 					v, err := inspect(ctl, name)
 					if err != nil {
 						return err
@@ -52,7 +52,7 @@ func statusCommand() *cli.Command {
 					}
 					views = append(views, v)
 					return nil
-				})
+				}))
 				return renderGathered(len(views), err, func() error { return renderStatus(c, kind, views) })
 			})
 		},

@@ -40,7 +40,7 @@ func readTargets(c *cli.Context, args []string, what string) error {
 			return err
 		}
 		devs := make([]format.DeviceTargets, 0, len(names))
-		err = forEach(names, func(name string) error {
+		err = forEach(names, skipVanished(all, func(name string) error {
 			var info dmctl.DeviceInfo
 			var targets []dmctl.Target
 			var err error
@@ -54,7 +54,7 @@ func readTargets(c *cli.Context, args []string, what string) error {
 			}
 			devs = append(devs, format.DeviceTargets{Name: name, Info: info, Targets: targets})
 			return nil
-		})
+		}))
 		return renderGathered(len(devs), err, func() error {
 			so := format.TargetsOptions{WithNames: all || len(names) > 1, Target: c.String("target")}
 			if what == "table" {

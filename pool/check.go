@@ -3,6 +3,7 @@ package pool
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -24,6 +25,9 @@ const (
 	FindingInactivePool   = "pool-inactive"     // the pool is not active: only the files could be read
 	FindingDuplicateThin  = "duplicate-thin-id" // two device files claim one thin id: nothing changes until fixed
 	FindingForeignThin    = "foreign-thin-id"   // a shared pool's thin id of another program (a notice)
+	FindingSuspended      = "suspended"         // the pool or a device is suspended, not by dmctl: its I/O waits
+	FindingHalfMade       = "half-made-device"  // a device without a live table, or with a table never made live
+	FindingLink           = "link-in-root"      // a symbolic link or special file among the state files
 )
 
 // Finding is one inconsistency Check found.
@@ -89,6 +93,14 @@ func (p *Pool) Check() (CheckReport, error) {
 		return r, err
 	}
 	r.Devices = len(devs)
+	links, err := p.store.Links()
+	if err != nil {
+		return r, err
+	}
+	for _, name := range links {
+		add(Finding{Kind: FindingLink, Subject: filepath.Join(p.store.MetadataDir(), name), id: name,
+			Detail: "a symbolic link or special file among the state files: dmctl never follows it", Repair: "remove it (not what it points to)"})
+	}
 	for _, c := range duplicateClaims(devs) {
 		add(Finding{Kind: FindingDuplicateThin, Subject: fmt.Sprintf("thin id %d", c.ThinID), thinID: c.ThinID,
 			Detail: p.store.describeClaim(c) + "; dmctl changes nothing in the pool until one file is removed or corrected"})
@@ -118,12 +130,17 @@ func (p *Pool) Check() (CheckReport, error) {
 		return r, err
 	}
 	r.TransactionID = st.TransactionID
+	if info, err := p.env.DM.Info(p.names.Pool); err == nil && info.Suspended() {
+		add(Finding{Kind: FindingSuspended, Subject: p.names.Pool, id: p.names.Pool,
+			Detail: "the pool is SUSPENDED (not by dmctl): I/O to all its thin devices waits until it is resumed (dmctl resume " + p.names.Pool + ")",
+			Repair: "resume it"})
+	}
 	switch {
 	case st.Failed:
-		add(Finding{Kind: FindingPoolMode, Subject: p.names.Pool, Detail: "the pool has failed (" + st.Mode + ")"})
+		add(Finding{Kind: FindingPoolMode, Subject: p.names.Pool, Detail: ModeAdvice(p.names.Pool, st)})
 		return r, nil
 	case st.Mode != PoolModeReadWrite && st.Mode != "":
-		add(Finding{Kind: FindingPoolMode, Subject: p.names.Pool, Detail: "the pool is in " + st.Mode + " mode"})
+		add(Finding{Kind: FindingPoolMode, Subject: p.names.Pool, Detail: ModeAdvice(p.names.Pool, st)})
 	}
 	if st.NeedsCheck {
 		add(Finding{Kind: FindingNeedsCheck, Subject: p.names.Pool,
@@ -191,9 +208,28 @@ func (p *Pool) Check() (CheckReport, error) {
 		return r, err
 	}
 	for _, e := range entries {
-		if !expected[e.Name] && strings.HasPrefix(e.Name, p.names.Prefix+"-") {
+		if !strings.HasPrefix(e.Name, p.names.Prefix+"-") || e.Name == p.names.Pool {
+			continue
+		}
+		if !expected[e.Name] {
 			add(Finding{Kind: FindingOrphanDM, Subject: e.Name, id: e.Name,
 				Detail: "active device-mapper device that no device file names", Repair: "remove the dm device"})
+			continue
+		}
+		info, err := p.env.DM.Info(e.Name)
+		switch {
+		case isNoDevice(err):
+		case err != nil:
+			return r, err
+		case !info.LiveTable():
+			add(Finding{Kind: FindingHalfMade, Subject: e.Name, id: e.Name,
+				Detail: "device-mapper device without a table (an interrupted activation)", Repair: "remove the dm device"})
+		case info.Suspended():
+			add(Finding{Kind: FindingSuspended, Subject: e.Name, id: e.Name,
+				Detail: "SUSPENDED (not by dmctl): its I/O waits until it is resumed", Repair: "resume it"})
+		case info.InactiveTable():
+			add(Finding{Kind: FindingHalfMade, Subject: e.Name, id: e.Name,
+				Detail: "has an inactive table loaded and never made live", Repair: "clear the inactive table"})
 		}
 	}
 	return r, nil
@@ -268,6 +304,21 @@ func (p *Pool) Repair(r CheckReport, deleteThin []int) ([]string, error) {
 		case FindingOrphanDM:
 			if _, err = p.env.DM.Remove(f.id, removeOpts(false)); err == nil {
 				done = append(done, "removed dm device "+f.id)
+			}
+		case FindingSuspended:
+			if _, err = p.env.DM.Resume(f.id); err == nil {
+				done = append(done, "resumed "+f.id)
+			}
+		case FindingHalfMade:
+			if err = p.removeHalfMade(f.id); err == nil {
+				err = p.resumeLeftSuspended(f.id)
+			}
+			if err == nil {
+				done = append(done, "finished off half-made device "+f.id)
+			}
+		case FindingLink:
+			if err = p.store.remove(f.id); err == nil {
+				done = append(done, "removed "+f.Subject)
 			}
 		}
 		if err != nil {

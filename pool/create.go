@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strconv"
 
 	"github.com/dmctl/dmctl/dmctl"
@@ -52,27 +51,36 @@ func Create(root string, cfg Config, env Env, opts CreateOptions) (p *Pool, retE
 		return nil, err
 	}
 	mode := cfg.Mode()
+	// What can be checked before the root exists is checked first, so
+	// that a refusal leaves nothing behind.
+	if mode == ModeDirect {
+		if err := checkDirectDevices(env, cfg, opts); err != nil {
+			return nil, fmt.Errorf("create pool at %s: %w", root, err)
+		}
+	}
 	store := NewStore(root)
 	store.hook = env.storeHook
-	created, err := store.Init(mode == ModeLoop)
+	made, err := store.Init(mode == ModeLoop)
 	if err != nil {
-		return nil, errors.Join(err, store.Uninit(created))
+		return nil, errors.Join(err, store.Uninit(made))
 	}
-	lock, err := AcquireLock(root, env.lockTimeout())
-	if err != nil {
-		return nil, errors.Join(err, store.Uninit(created))
-	}
-	p = &Pool{env: env, store: store, lock: lock}
+	p = &Pool{env: env, store: store, mkfsArgs: cfg.MkfsArgs}
+	building := p // p is nil once an error is returned
 	defer func() {
 		if retErr != nil {
+			building.Close()
 			// The root goes back to what it was: a create that failed
 			// can simply be run again.
 			if has, err := store.HasState(); err == nil && !has {
-				retErr = errors.Join(retErr, store.Uninit(created))
+				retErr = errors.Join(retErr, store.Uninit(made))
 			}
-			lock.Release()
 		}
 	}()
+	lock, err := store.acquireLock(LockExclusive, env.lockTimeout())
+	if err != nil {
+		return nil, err
+	}
+	p.lock = lock
 	if has, err := store.HasState(); err != nil {
 		return nil, err
 	} else if has {
@@ -110,22 +118,8 @@ func (p *Pool) checkCreate(opts CreateOptions) error {
 	case ModeAdopted:
 		return p.checkAdopt()
 	case ModeDirect:
-		for _, dev := range []string{cfg.DataDevice, cfg.MetadataDevice} {
-			if _, ok, err := p.env.Sys.IsBlockDevice(dev); err != nil {
-				return err
-			} else if !ok {
-				return fmt.Errorf("%s is not a block device", dev)
-			}
-		}
-		if cfg.DataDevice == cfg.MetadataDevice {
-			return fmt.Errorf("dm.datadev and dm.metadatadev are the same device %s", cfg.DataDevice)
-		}
-		head, err := readMetadataHeader(cfg.MetadataDevice)
-		if err != nil {
+		if err := checkDirectDevices(p.env, *cfg, opts); err != nil {
 			return err
-		}
-		if hasThinPoolMagic(head) && !opts.Force {
-			return fmt.Errorf("metadata device %s already holds thin-pool metadata (force to wipe it)", cfg.MetadataDevice)
 		}
 	}
 	if _, err := p.env.DM.Info(p.names.Pool); err == nil {
@@ -136,19 +130,46 @@ func (p *Pool) checkCreate(opts CreateOptions) error {
 	return nil
 }
 
+// checkDirectDevices checks a direct pool's devices: two different block
+// devices, and no thin-pool metadata on the metadata device unless forced.
+func checkDirectDevices(env Env, cfg Config, opts CreateOptions) error {
+	var devs []dmctl.Dev
+	for _, dev := range []string{cfg.DataDevice, cfg.MetadataDevice} {
+		n, ok, err := env.Sys.IsBlockDevice(dev)
+		if err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("%s is not a block device", dev)
+		}
+		devs = append(devs, n)
+	}
+	if cfg.DataDevice == cfg.MetadataDevice || devs[0] == devs[1] {
+		return fmt.Errorf("dm.datadev and dm.metadatadev are the same device %s", cfg.DataDevice)
+	}
+	head, err := readMetadataHeader(cfg.MetadataDevice)
+	if err != nil {
+		return err
+	}
+	if hasThinPoolMagic(head) && !opts.Force {
+		return fmt.Errorf("metadata device %s already holds thin-pool metadata (force to wipe it)", cfg.MetadataDevice)
+	}
+	return nil
+}
+
 // build makes the pool and its base device, undoing everything on
 // failure.
 func (p *Pool) build() (retErr error) {
-	var made []string // files to remove on failure
+	var made []string     // state files to remove on failure
+	var madeLoop []string // loop files (names in devicemapper/) to remove on failure
 	var started bool
 	defer func() {
 		if retErr != nil {
-			retErr = errors.Join(retErr, p.undoBuild(made, started))
+			retErr = errors.Join(retErr, p.undoBuild(made, madeLoop, started))
 		}
 	}()
 	// The record goes first: a command killed from here on leaves a root
 	// that activate completes.
-	made = append(made, p.store.deviceFile(poolConfigFileName))
+	made = append(made, poolConfigFileName)
 	if err := p.store.WritePoolRecord(p.rec); err != nil {
 		return err
 	}
@@ -159,13 +180,13 @@ func (p *Pool) build() (retErr error) {
 			if err := p.store.step("create", f.path); err != nil {
 				return err
 			}
-			if err := createSparseFile(f.path, f.size); err != nil {
+			if err := p.store.createLoopFile(f.name, f.size); err != nil {
 				if !errors.Is(err, fs.ErrExist) {
-					made = append(made, f.path)
+					madeLoop = append(madeLoop, f.name)
 				}
 				return err
 			}
-			made = append(made, f.path)
+			madeLoop = append(madeLoop, f.name)
 		}
 	case ModeDirect:
 		if err := p.store.step("zero", cfg.MetadataDevice); err != nil {
@@ -181,8 +202,7 @@ func (p *Pool) build() (retErr error) {
 			return err
 		}
 	}
-	made = append(made, p.store.deviceFile(BaseID), p.store.deviceFile(deviceSetFileName),
-		p.store.deviceFile(transactionFileName))
+	made = append(made, BaseID, deviceSetFileName, transactionFileName)
 	if err := p.loadThinState(); err != nil {
 		return err
 	}
@@ -190,7 +210,7 @@ func (p *Pool) build() (retErr error) {
 }
 
 // undoBuild removes what build made.
-func (p *Pool) undoBuild(made []string, started bool) error {
+func (p *Pool) undoBuild(made, madeLoop []string, started bool) error {
 	var errs []error
 	base := p.names.Device(BaseID)
 	if _, err := p.env.DM.Remove(base, removeOpts(false)); err != nil && !isNoDevice(err) {
@@ -218,11 +238,16 @@ func (p *Pool) undoBuild(made []string, started bool) error {
 			return errors.Join(append(errs, err)...)
 		}
 		if p.rec.Mode == ModeDirect {
-			errs = append(errs, zeroMetadataHeader(p.rec.Config.MetadataDevice))
+			errs = append(errs, zeroPoolMetadata(p.rec.Config.MetadataDevice))
 		}
 	}
 	for i := len(made) - 1; i >= 0; i-- {
 		if err := p.store.remove(made[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for i := len(madeLoop) - 1; i >= 0; i-- {
+		if err := p.store.removeLoopFile(madeLoop[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -231,13 +256,17 @@ func (p *Pool) undoBuild(made []string, started bool) error {
 
 // loopFile is one of a loop pool's files and its configured size.
 type loopFile struct {
+	name string // in devicemapper/
 	path string
 	size uint64
 }
 
 // loopFiles returns the data and metadata files of a loop pool.
 func (p *Pool) loopFiles() []loopFile {
-	return []loopFile{{p.store.DataFile(), p.rec.Config.DataLoopSize}, {p.store.MetadataFile(), p.rec.Config.MetadataLoopSize}}
+	return []loopFile{
+		{dataFileName, p.store.DataFile(), p.rec.Config.DataLoopSize},
+		{metadataFileName, p.store.MetadataFile(), p.rec.Config.MetadataLoopSize},
+	}
 }
 
 // ensureLoopFiles makes the loop files a create killed before making them
@@ -245,7 +274,7 @@ func (p *Pool) loopFiles() []loopFile {
 // error: their data is gone.
 func (p *Pool) ensureLoopFiles() error {
 	for _, f := range p.loopFiles() {
-		_, err := os.Stat(f.path)
+		err := p.store.checkLoopFile(f.name)
 		if err == nil {
 			continue
 		}
@@ -259,25 +288,13 @@ func (p *Pool) ensureLoopFiles() error {
 		if p.docker || len(devs) > 0 {
 			return fmt.Errorf("pool %s: loop file %s is missing: %w", p.names.Pool, f.path, err)
 		}
-		if err := createSparseFile(f.path, f.size); err != nil && !errors.Is(err, fs.ErrExist) {
+		// A pool create interrupted before its files: make them now.
+		if err := p.store.ensureDir(loopDirName); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// createSparseFile creates a new sparse file of size bytes.
-func createSparseFile(path string, size uint64) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	if err := f.Truncate(int64(size)); err != nil {
-		f.Close()
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		if err := p.store.createLoopFile(f.name, f.size); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
 	}
 	return nil
 }
@@ -301,6 +318,13 @@ func (p *Pool) startPool() (retErr error) {
 				}
 			}
 		}()
+		for _, f := range p.loopFiles() {
+			// A loop file must be the root's own regular file: a link
+			// could point the pool at any file or disk.
+			if err := p.store.checkLoopFile(f.name); err != nil {
+				return fmt.Errorf("pool %s: %w", p.names.Pool, err)
+			}
+		}
 		for _, file := range []string{p.store.DataFile(), p.store.MetadataFile()} {
 			ld, found, err := p.env.Sys.FindLoop(file)
 			if err != nil {
@@ -344,6 +368,9 @@ func (p *Pool) startPool() (retErr error) {
 	if err := p.checkMetadataBeforeLoad(metaSource, head); err != nil {
 		return err
 	}
+	if err := p.removeHalfMade(p.names.Pool); err != nil {
+		return err
+	}
 	if s, ok := metadataBlockSectors(head); ok {
 		blockSectors = s
 	}
@@ -351,7 +378,7 @@ func (p *Pool) startPool() (retErr error) {
 		return fmt.Errorf("pool data device %s is smaller than one %d-byte block", dataPath, blockSectors*SectorBytes)
 	}
 	t := poolTarget(size/SectorBytes, metaDev, dataDev, blockSectors, cfg.LowWaterMark)
-	if _, err := p.env.DM.CreateDevice(p.names.Pool, "", []dmctl.Target{t}, false); err != nil {
+	if _, err := p.createDevice(p.names.Pool, []dmctl.Target{t}); err != nil {
 		return fmt.Errorf("create pool %s: %w", p.names.Pool, err)
 	}
 	return nil
@@ -403,8 +430,9 @@ func (p *Pool) createBase() (retErr error) {
 			retErr = errors.Join(retErr, err)
 		}
 	}()
-	cfg := p.rec.Config
-	if err := p.env.Sys.Mkfs(cfg.Filesystem, mapperDir+name, cfg.MkfsArgs); err != nil {
+	// mkfs takes only arguments this command was given (pool create's
+	// dm.mkfsarg): never ones read from a state file.
+	if err := p.env.Sys.Mkfs(p.rec.Config.Filesystem, mapperDir+name, p.mkfsArgs); err != nil {
 		return err
 	}
 	fsi, err := p.env.Sys.ProbeFilesystem(mapperDir + name)
@@ -421,6 +449,3 @@ func (p *Pool) createBase() (retErr error) {
 	p.devset.NextDeviceID = p.ids.last
 	return p.store.WriteDeviceSet(p.devset)
 }
-
-// truncate sets a file's length.
-func truncate(path string, size uint64) error { return os.Truncate(path, int64(size)) }

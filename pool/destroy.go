@@ -3,9 +3,6 @@ package pool
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/dmctl/dmctl/dmctl"
 )
@@ -110,14 +107,12 @@ func (p *Pool) Destroy(force bool) error {
 	var errs []error
 	switch p.rec.Mode {
 	case ModeLoop:
-		for _, f := range []string{p.store.DataFile(), p.store.MetadataFile()} {
-			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-			}
+		for _, f := range p.loopFiles() {
+			errs = append(errs, p.store.removeLoopFile(f.name))
 		}
-		os.Remove(filepath.Dir(p.store.DataFile()))
+		p.store.removeDir(loopDirName)
 	case ModeDirect:
-		errs = append(errs, zeroMetadataHeader(p.rec.Config.MetadataDevice))
+		errs = append(errs, zeroPoolMetadata(p.rec.Config.MetadataDevice))
 	}
 	devs, err := p.store.Devices()
 	if err != nil {
@@ -127,15 +122,10 @@ func (p *Pool) Destroy(force bool) error {
 		errs = append(errs, p.store.RemoveDevice(d.ID))
 	}
 	errs = append(errs,
-		p.store.remove(filepath.Join(p.store.MetadataDir(), deviceSetFileName)),
+		p.store.RemoveDeviceSet(),
 		p.store.RemoveTransaction(),
 		p.store.RemovePoolRecord())
-	mnt := filepath.Join(p.Root(), mountDirName)
-	if entries, err := os.ReadDir(mnt); err == nil {
-		for _, e := range entries {
-			os.Remove(filepath.Join(mnt, e.Name())) // only empty directories go
-		}
-	}
+	p.store.removeEmptyMountDirs()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("destroy pool %s: %w", p.names.Pool, err)
 	}

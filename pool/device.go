@@ -3,7 +3,6 @@ package pool
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -178,7 +177,7 @@ func (p *Pool) activateDevice(m DeviceMeta) (dmctl.DeviceInfo, error) {
 		return dmctl.DeviceInfo{}, fmt.Errorf("activate %s: pool %s: %w", name, p.names.Pool, err)
 	}
 	t := thinTarget(m.Size/SectorBytes, pool.Dev, m.DeviceID)
-	info, err = p.env.DM.CreateDevice(name, "", []dmctl.Target{t}, false)
+	info, err = p.createDevice(name, []dmctl.Target{t})
 	if err != nil {
 		return dmctl.DeviceInfo{}, fmt.Errorf("activate %s: %w", name, err)
 	}
@@ -260,9 +259,8 @@ func (p *Pool) Mount(id, dir, opts string, readOnly bool) (retDir string, retErr
 		return "", err
 	}
 	if dir == "" {
-		dir = p.store.MountDir(id)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("mount %s: %w", id, err)
+		if dir, err = p.store.MountPoint(id); err != nil {
+			return "", err
 		}
 	}
 	name := p.names.Device(id)

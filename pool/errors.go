@@ -32,6 +32,13 @@ var (
 	// ErrAmbiguousState means two device files claim one thin id: nothing
 	// is changed until one of them is fixed.
 	ErrAmbiguousState = errors.New("ambiguous pool state")
+	// ErrMetadataSnapHeld means the pool's one metadata snapshot is held
+	// by a program other than dmctl, so dmctl cannot read its thin ids
+	// online.
+	ErrMetadataSnapHeld = errors.New("metadata snapshot held by another program")
+	// ErrPoolMode means the pool's mode (read-only, out of data space,
+	// failed) keeps it from doing what was asked.
+	ErrPoolMode = errors.New("pool cannot do this in its current mode")
 	// ErrReadOnly means the pool was opened without the lock and cannot
 	// be changed.
 	ErrReadOnly = errors.New("pool opened read-only")

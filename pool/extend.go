@@ -3,6 +3,7 @@ package pool
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dmctl/dmctl/dmctl"
 )
@@ -60,6 +61,15 @@ func (p *Pool) Extend(opts ExtendOptions) (ExtendResult, error) {
 		}
 		dataPath, metaPath = p.rec.Config.DataDevice, p.rec.Config.MetadataDevice
 	case ModeLoop:
+	}
+	if active {
+		// A failed pool cannot take a new table (its resume would fail
+		// and leave it suspended): it must be repaired first.
+		if st, err := p.poolStatus(); err == nil && st.Failed {
+			return ExtendResult{}, p.modeError(st, "extend pool "+p.names.Pool)
+		}
+	}
+	if p.rec.Mode == ModeLoop {
 		if dataPath, metaPath, err = p.growLoopFiles(opts, active); err != nil {
 			return ExtendResult{}, err
 		}
@@ -70,6 +80,9 @@ func (p *Pool) Extend(opts ExtendOptions) (ExtendResult, error) {
 			return ExtendResult{}, err
 		}
 		res.Reloaded = true
+		if err := p.checkGrown(dataPath, metaPath); err != nil {
+			return ExtendResult{}, err
+		}
 	}
 	if res.DataSize, err = p.env.Sys.DeviceSize(dataPath); err != nil {
 		return ExtendResult{}, err
@@ -125,11 +138,16 @@ func (p *Pool) extendLVM(vol LVMVolume, opts ExtendOptions) (ExtendResult, error
 // when the pool is inactive).
 func (p *Pool) growLoopFiles(opts ExtendOptions, active bool) (dataPath, metaPath string, err error) {
 	files := []struct {
-		path, what string
-		size       uint64
+		name, path, what string
+		size             uint64
 	}{
-		{p.store.DataFile(), "data", opts.DataSize},
-		{p.store.MetadataFile(), "metadata", opts.MetadataSize},
+		{dataFileName, p.store.DataFile(), "data", opts.DataSize},
+		{metadataFileName, p.store.MetadataFile(), "metadata", opts.MetadataSize},
+	}
+	for _, f := range files {
+		if err := p.store.checkLoopFile(f.name); err != nil {
+			return "", "", fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
+		}
 	}
 	cur := make([]uint64, len(files))
 	var errs []error
@@ -149,7 +167,7 @@ func (p *Pool) growLoopFiles(opts ExtendOptions, active bool) (dataPath, metaPat
 		paths[i] = f.path
 		if !active {
 			if f.size > cur[i] {
-				if err := growFile(f.path, f.size); err != nil {
+				if err := p.store.growLoopFile(f.name, f.size); err != nil {
 					return "", "", err
 				}
 			}
@@ -164,7 +182,7 @@ func (p *Pool) growLoopFiles(opts ExtendOptions, active bool) (dataPath, metaPat
 		}
 		paths[i] = ld.Path
 		if f.size > cur[i] {
-			if err := growFile(f.path, f.size); err != nil {
+			if err := p.store.growLoopFile(f.name, f.size); err != nil {
 				return "", "", err
 			}
 			if err := p.env.Sys.SetLoopCapacity(ld.Path); err != nil {
@@ -173,14 +191,6 @@ func (p *Pool) growLoopFiles(opts ExtendOptions, active bool) (dataPath, metaPat
 		}
 	}
 	return paths[0], paths[1], nil
-}
-
-// growFile lengthens a sparse file.
-func growFile(path string, size uint64) error {
-	if err := truncate(path, size); err != nil {
-		return fmt.Errorf("grow %s to %d bytes: %w", path, size, err)
-	}
-	return nil
 }
 
 // reloadPool reloads the active pool's table with the current length of
@@ -204,15 +214,81 @@ func (p *Pool) reloadPool(dataPath string) (retErr error) {
 	next := cur
 	next.Length = sectors
 	name := p.names.Pool
+	// Noted before the load: a kill between load and suspend leaves an
+	// inactive table, which the next command clears (see stalled.go).
+	release := holdInterrupts()
+	defer release()
+	done := p.lock.note(noteSuspend, name)
 	if _, err := p.env.DM.Load(name, []dmctl.Target{next}, false); err != nil {
-		return fmt.Errorf("extend pool %s: %w", name, err)
+		done()
+		return fmt.Errorf("extend pool %s: %w", name, p.withMode(err))
 	}
+	crashPoint("extend:loaded")
 	if _, err := p.env.DM.Suspend(name, dmctl.SuspendOptions{}); err != nil {
 		_, cerr := p.env.DM.ClearTable(name)
-		return fmt.Errorf("extend pool %s: %w", name, errors.Join(err, cerr))
+		if cerr == nil {
+			done()
+		}
+		return fmt.Errorf("extend pool %s: %w", name, errors.Join(p.withMode(err), cerr))
 	}
+	crashPoint("extend:suspended")
 	if _, err := p.env.DM.Resume(name); err != nil {
-		return fmt.Errorf("extend pool %s: resume: %w", name, err)
+		// The kernel refused the new table: put the old one back, so that
+		// the pool runs again at its old size.
+		if _, lerr := p.env.DM.Load(name, []dmctl.Target{cur}, false); lerr == nil {
+			if _, rerr := p.env.DM.Resume(name); rerr == nil {
+				done()
+			}
+		}
+		return fmt.Errorf("extend pool %s: resume: %w", name, p.withMode(err))
 	}
+	done()
 	return nil
 }
+
+// checkGrown checks, after the table was reloaded, that the kernel took
+// in the data and metadata devices' sizes: it keeps a read-only pool
+// (needs_check) at its old size without a word ("unable to grow ... until
+// repaired" goes to the kernel log only).
+func (p *Pool) checkGrown(dataPath, metaPath string) error {
+	st, err := p.poolStatus()
+	if err != nil {
+		return err
+	}
+	if st.Failed {
+		return p.modeError(st, "extend pool "+p.names.Pool)
+	}
+	_, table, err := p.poolTable()
+	if err != nil {
+		return err
+	}
+	dataSize, err := p.env.Sys.DeviceSize(dataPath)
+	if err != nil {
+		return err
+	}
+	metaSize, err := p.env.Sys.DeviceSize(metaPath)
+	if err != nil {
+		return err
+	}
+	var short []string
+	if want := dataSize / SectorBytes / table.BlockSectors; st.TotalDataBlocks < want {
+		short = append(short, fmt.Sprintf("data: %d of %d blocks", st.TotalDataBlocks, want))
+	}
+	if want := min(metaSize, maxMetadataBytes) / MetadataBlockBytes; st.TotalMetaBlocks < want {
+		short = append(short, fmt.Sprintf("metadata: %d of %d blocks", st.TotalMetaBlocks, want))
+	}
+	if len(short) == 0 {
+		return nil
+	}
+	advice := ModeAdvice(p.names.Pool, st)
+	if advice == "" {
+		advice = "see the kernel log"
+	}
+	return fmt.Errorf("extend pool %s: the kernel did not grow the pool (%s): %s; a pool whose metadata needs checking grows only once repaired: deactivate it, run thin_check (thin_repair if it finds damage), activate it and extend again: %w",
+		p.names.Pool, strings.Join(short, ", "), advice, ErrPoolMode)
+}
+
+// maxMetadataBytes is the most metadata a thin pool uses, the kernel's
+// THIN_METADATA_MAX_SECTORS (255 * 2^14 metadata blocks of 8 sectors,
+// about 15.9 GiB): a larger metadata device is used only up to it.
+const maxMetadataBytes = 255 * (1 << 14) * 8 * SectorBytes

@@ -33,6 +33,7 @@ func List(root string, env Env, opts OpenOptions) ([]Summary, error) {
 		}
 		return nil, err
 	}
+	defer p.Close()
 	s, err := p.Summary()
 	if err != nil {
 		return nil, err
@@ -117,6 +118,10 @@ func (p *Pool) DockerInfo() (DockerInfo, error) {
 		if m.Deleted {
 			d.DeferredDeletedCount++
 		}
+	}
+	d.SpaceUnknown = st.Failed
+	if info, err := p.env.DM.Info(p.names.Pool); err == nil {
+		d.Suspended = info.Suspended()
 	}
 	d.DataUsed, d.DataTotal = st.DataBytes(d.BlockBytes)
 	d.MetadataUsed, d.MetadataTotal = st.MetadataBytes()

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -28,9 +26,6 @@ const lvmUUIDPrefix = "LVM-"
 
 // lvmPackage names the Debian and Red Hat package of LVM's tools.
 const lvmPackage = "lvm2"
-
-// lvmDirs are the only directories LVM's tools are taken from, in order.
-var lvmDirs = []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"}
 
 // IsLVMUUID reports whether a device-mapper uuid is one LVM gave.
 func IsLVMUUID(uuid string) bool { return strings.HasPrefix(uuid, lvmUUIDPrefix) }
@@ -108,7 +103,10 @@ func (HostLVM) ProfileDir() string { return "/etc/lvm/profile" }
 // directories only ($PATH is not used), run with a fixed environment, and
 // its output is read as "C" locale text.
 func (HostLVM) Run(command string, args ...string) (string, error) {
-	path, err := findProgram(command, lvmDirs)
+	path, err := SystemProgram(command)
+	if errors.Is(err, exec.ErrNotFound) {
+		return "", fmt.Errorf("%w: %w (install the %s package)", err, ErrNoLVM, lvmPackage)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -130,34 +128,11 @@ func (HostLVM) Run(command string, args ...string) (string, error) {
 // no warnings about descriptors the Go runtime keeps, and the caller's
 // DM_DISABLE_UDEV (LVM then makes its own device nodes, as dmctl does).
 func lvmEnv() []string {
-	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1"}
+	env := append(append([]string(nil), systemEnv...), "LVM_SUPPRESS_FD_WARNINGS=1")
 	if v, ok := os.LookupEnv("DM_DISABLE_UDEV"); ok {
 		env = append(env, "DM_DISABLE_UDEV="+v)
 	}
 	return env
-}
-
-// findProgram returns the path of an executable named name in the first
-// of dirs that has one, or an error wrapping ErrNoLVM that names the
-// package to install.
-func findProgram(name string, dirs []string) (string, error) {
-	if strings.ContainsRune(name, '/') {
-		return "", fmt.Errorf("program name %q contains '/'", name)
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		fi, err := os.Stat(p)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return "", fmt.Errorf("find %s: %w", name, err)
-		}
-		if fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s not found in %s: %w (install the %s package)", name, strings.Join(dirs, ", "), ErrNoLVM, lvmPackage)
 }
 
 // lastLine returns the last non-empty line of s, trimmed.

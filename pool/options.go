@@ -3,7 +3,6 @@ package pool
 import (
 	"errors"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 )
@@ -98,7 +97,7 @@ type Config struct {
 // DefaultConfig returns Docker's defaults. The filesystem is xfs when
 // mkfs.xfs is in $PATH, else ext4.
 func DefaultConfig() Config {
-	return defaultConfig(DefaultFilesystem(exec.LookPath))
+	return defaultConfig(DefaultFilesystem(SystemProgram))
 }
 
 func defaultConfig(fs string) Config {

@@ -198,13 +198,13 @@ func TestApplyRuntimeOpts(t *testing.T) {
 func TestMkfsCommands(t *testing.T) {
 	got := mkfsCommands("ext4", "/dev/mapper/x", []string{"-m", "0"})
 	want := [][]string{
-		{"mkfs.ext4", "-E", "nodiscard,lazy_itable_init=0,lazy_journal_init=0", "-m", "0", "/dev/mapper/x"},
-		{"mkfs.ext4", "-E", "nodiscard,lazy_itable_init=0", "-m", "0", "/dev/mapper/x"},
+		{"mkfs.ext4", "-E", "nodiscard,lazy_itable_init=0,lazy_journal_init=0", "-m", "0", "--", "/dev/mapper/x"},
+		{"mkfs.ext4", "-E", "nodiscard,lazy_itable_init=0", "-m", "0", "--", "/dev/mapper/x"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("mkfsCommands(ext4) = %q, want %q", got, want)
 	}
-	if got := mkfsCommands("xfs", "/dev/mapper/x", nil); !reflect.DeepEqual(got, [][]string{{"mkfs.xfs", "/dev/mapper/x"}}) {
+	if got := mkfsCommands("xfs", "/dev/mapper/x", nil); !reflect.DeepEqual(got, [][]string{{"mkfs.xfs", "--", "/dev/mapper/x"}}) {
 		t.Errorf("mkfsCommands(xfs) = %q", got)
 	}
 }

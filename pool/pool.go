@@ -28,6 +28,10 @@ type Pool struct {
 	devset  DeviceSetMeta
 	devices []DeviceMeta
 
+	// mkfsArgs are the extra mkfs arguments of this command (pool create's
+	// dm.mkfsarg); those recorded in dmctl-pool.json are never used.
+	mkfsArgs []string
+
 	// recoverErr is why an interrupted transaction could not be
 	// finished; commands that change thin ids refuse to run while it is
 	// set, the others go on.
@@ -36,9 +40,11 @@ type Pool struct {
 
 // OpenOptions modify Open.
 type OpenOptions struct {
-	// Write takes the root's lock (waiting up to Env.LockTimeout), and,
-	// when the pool is active, finishes or rolls back a transaction an
-	// interrupted command left open.
+	// Write takes the root's lock exclusively (waiting up to
+	// Env.LockTimeout) and, when the pool is active, finishes or rolls
+	// back a transaction an interrupted command left open. Without it the
+	// lock is taken shared: readers run together, never while a command
+	// changes the root.
 	Write bool
 	// StorageOpts are Docker-style options ("dm.min_free_space=5%") for
 	// this command. On a root made by dmctl only the runtime ones
@@ -63,21 +69,26 @@ func Open(root string, env Env, opts OpenOptions) (p *Pool, retErr error) {
 		}
 		return nil, fmt.Errorf("open pool at %s: %w", root, err)
 	}
-	p = &Pool{env: env, store: store}
-	if opts.Write {
-		l, err := AcquireLock(root, env.lockTimeout())
-		if err != nil {
-			return nil, err
-		}
-		p.lock = l
-		defer func() {
-			if retErr != nil {
-				l.Release()
-			}
-		}()
+	if err := CheckRoot(root); err != nil {
+		return nil, err
 	}
+	p = &Pool{env: env, store: store}
+	opened := p // p is nil once an error is returned
+	defer func() {
+		if retErr != nil {
+			opened.Close()
+		}
+	}()
+	l, err := store.acquireLock(opts.Write, env.lockTimeout())
+	if err != nil {
+		return nil, err
+	}
+	p.lock = l
 	if err := p.loadRecord(opts); err != nil {
 		return nil, fmt.Errorf("open pool at %s: %w", root, err)
+	}
+	if err := p.recoverStalled(); err != nil {
+		return nil, err
 	}
 	if opts.Write {
 		if err := p.recoverPool(); err != nil {
@@ -87,11 +98,10 @@ func Open(root string, env Env, opts OpenOptions) (p *Pool, retErr error) {
 	return p, nil
 }
 
-// recoverPool prepares an active pool for changes: a pool left suspended
-// (dmctl suspends it only while it reloads its table, so a command was
-// interrupted there) is resumed, and a transaction left open is finished
-// or rolled back. A failure of the latter is kept in recoverErr for the
-// commands that change thin ids.
+// recoverPool prepares an active pool for changes: a transaction left
+// open is finished or rolled back. A failure is kept in recoverErr for the
+// commands that change thin ids; so is a pool suspended by someone other
+// than dmctl.
 func (p *Pool) recoverPool() error {
 	info, err := p.env.DM.Info(p.names.Pool)
 	if err != nil {
@@ -103,10 +113,12 @@ func (p *Pool) recoverPool() error {
 	if !info.LiveTable() {
 		return nil
 	}
-	if info.Suspended() && p.rec.Mode != ModeAdopted {
-		if _, err := p.env.DM.Resume(p.names.Pool); err != nil {
-			return fmt.Errorf("resume pool %s: %w", p.names.Pool, err)
-		}
+	if info.Suspended() {
+		// Not by a dmctl (recoverStalled resumed what one left
+		// suspended): by the admin, or another tool. Changes wait.
+		p.recoverErr = fmt.Errorf("pool %s is suspended, and not by dmctl: its I/O is blocked; resume it (dmctl resume %s) when whoever suspended it is done",
+			p.names.Pool, p.names.Pool)
+		return nil
 	}
 	p.recoverErr = p.recoverTransaction()
 	return nil
@@ -230,11 +242,15 @@ func adoptedName(cfg Config) string {
 
 // Close releases the root's lock, if held.
 func (p *Pool) Close() error {
-	if p == nil || p.lock == nil {
+	if p == nil {
 		return nil
 	}
-	err := p.lock.Release()
-	p.lock = nil
+	var err error
+	if p.lock != nil {
+		err = p.lock.Release()
+		p.lock = nil
+	}
+	p.store.Close()
 	return err
 }
 
@@ -287,7 +303,7 @@ func (p *Pool) Active() (bool, error) {
 
 // writable checks that the pool was opened for changes.
 func (p *Pool) writable() error {
-	if p.lock == nil {
+	if p.lock == nil || !p.lock.exclusive {
 		return fmt.Errorf("pool at %s: %w", p.Root(), ErrReadOnly)
 	}
 	return nil
@@ -315,7 +331,7 @@ func (p *Pool) forThinChange() error {
 		return err
 	}
 	if p.recoverErr != nil {
-		return fmt.Errorf("pool %s has an unfinished transaction: %w", p.names.Pool, p.recoverErr)
+		return fmt.Errorf("pool %s cannot change thin devices now: %w", p.names.Pool, p.recoverErr)
 	}
 	return p.loadThinState()
 }

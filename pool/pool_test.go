@@ -454,6 +454,7 @@ func TestDockerRoot(t *testing.T) {
 	if err := ro.Activate(); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Activate on a read-only pool = %v, want ErrReadOnly", err)
 	}
+	ro.Close()
 	sums, err := List(root, k.env(), OpenOptions{})
 	if err != nil || len(sums) != 1 || sums[0].Devices != 4 || sums[0].Active {
 		t.Errorf("List(docker root) = %+v, %v", sums, err)
@@ -515,9 +516,23 @@ func TestLockedRoot(t *testing.T) {
 	if _, err := Open(root, k.env(), OpenOptions{Write: true}); !errors.Is(err, ErrLocked) {
 		t.Errorf("Open(write) while locked = %v, want ErrLocked", err)
 	}
+	// Readers wait for the writer: they never see a change half made.
+	if _, err := Open(root, k.env(), OpenOptions{}); !errors.Is(err, ErrLocked) {
+		t.Errorf("Open(read) while locked = %v, want ErrLocked", err)
+	}
+	p.Close()
 	ro, err := Open(root, k.env(), OpenOptions{})
 	if err != nil {
-		t.Fatalf("Open(read) while locked = %v", err)
+		t.Fatalf("Open(read) = %v", err)
+	}
+	defer ro.Close()
+	other, err := Open(root, k.env(), OpenOptions{})
+	if err != nil {
+		t.Fatalf("Open(read) while another reader has it = %v", err)
+	}
+	other.Close()
+	if _, err := Open(root, k.env(), OpenOptions{Write: true}); !errors.Is(err, ErrLocked) {
+		t.Errorf("Open(write) while a reader has it = %v, want ErrLocked", err)
 	}
 	for name, err := range map[string]error{
 		"Deactivate": ro.Deactivate(false),

@@ -65,6 +65,13 @@ type DockerInfo struct {
 	PoolMode                string // from the pool status; "" when the status is unknown
 	PoolNeedsCheck          bool   // reported only with PoolMode
 	TransactionID           uint64 // reported only with PoolMode
+	// SpaceUnknown is set when the pool reports no usage (fail or error
+	// mode): the space, free-space, needs-check and transaction figures
+	// are then "unknown" (null in JSON), never zeros.
+	SpaceUnknown bool
+	// Suspended is set when the pool is suspended: I/O to its devices
+	// waits until it is resumed.
+	Suspended bool
 }
 
 // DataAvailable returns the data space still available: total minus used,
@@ -150,14 +157,20 @@ func (d *DockerInfo) Pairs() InfoPairs {
 	}
 	p = appendIfSet(p, "Data loop file", d.DataLoopFile)
 	p = appendIfSet(p, "Metadata loop file", d.MetadataLoopFile)
+	size := func(v uint64) string {
+		if d.SpaceUnknown {
+			return unknown
+		}
+		return HumanSize(float64(v))
+	}
 	p = append(p,
-		InfoPair{"Data Space Used", HumanSize(float64(d.DataUsed))},
-		InfoPair{"Data Space Total", HumanSize(float64(d.DataTotal))},
-		InfoPair{"Data Space Available", HumanSize(float64(d.DataAvailable()))},
-		InfoPair{"Metadata Space Used", HumanSize(float64(d.MetadataUsed))},
-		InfoPair{"Metadata Space Total", HumanSize(float64(d.MetadataTotal))},
-		InfoPair{"Metadata Space Available", HumanSize(float64(d.MetadataAvailable()))},
-		InfoPair{"Thin Pool Minimum Free Space", HumanSize(float64(d.MinFreeSpace))},
+		InfoPair{"Data Space Used", size(d.DataUsed)},
+		InfoPair{"Data Space Total", size(d.DataTotal)},
+		InfoPair{"Data Space Available", size(d.DataAvailable())},
+		InfoPair{"Metadata Space Used", size(d.MetadataUsed)},
+		InfoPair{"Metadata Space Total", size(d.MetadataTotal)},
+		InfoPair{"Metadata Space Available", size(d.MetadataAvailable())},
+		InfoPair{"Thin Pool Minimum Free Space", size(d.MinFreeSpace)},
 		InfoPair{"Deferred Removal Enabled", strconv.FormatBool(d.DeferredRemovalEnabled)},
 		InfoPair{"Deferred Deletion Enabled", strconv.FormatBool(d.DeferredDeletionEnabled)},
 		InfoPair{"Deferred Deleted Device Count", strconv.FormatUint(d.DeferredDeletedCount, 10)},
@@ -166,14 +179,24 @@ func (d *DockerInfo) Pairs() InfoPairs {
 	p = appendIfSet(p, "Kernel Driver Version", d.KernelDriverVersion)
 	p = appendIfSet(p, "Thin Pool Target Version", d.ThinPoolTargetVersion)
 	if d.PoolMode != "" {
+		needsCheck, txn := strconv.FormatBool(d.PoolNeedsCheck), strconv.FormatUint(d.TransactionID, 10)
+		if d.SpaceUnknown {
+			needsCheck, txn = unknown, unknown
+		}
 		p = append(p,
 			InfoPair{"Pool Mode", d.PoolMode},
-			InfoPair{"Pool Needs Check", strconv.FormatBool(d.PoolNeedsCheck)},
-			InfoPair{"Transaction ID", strconv.FormatUint(d.TransactionID, 10)},
+			InfoPair{"Pool Needs Check", needsCheck},
+			InfoPair{"Transaction ID", txn},
 		)
+	}
+	if d.Suspended {
+		p = append(p, InfoPair{"Pool State", "SUSPENDED"})
 	}
 	return p
 }
+
+// unknown stands for a figure the pool did not report.
+const unknown = "unknown"
 
 func appendIfSet(p InfoPairs, key, value string) InfoPairs {
 	if value == "" {
@@ -187,6 +210,13 @@ func appendIfSet(p InfoPairs, key, value string) InfoPairs {
 // integer bytes and booleans as JSON booleans. Every key is always present
 // (empty strings for unset paths and versions).
 func (d *DockerInfo) JSONPairs() InfoPairs {
+	// Figures the pool did not report are null.
+	known := func(v any) any {
+		if d.SpaceUnknown {
+			return nil
+		}
+		return v
+	}
 	return InfoPairs{
 		{"pool_name", d.PoolName},
 		{"pool_blocksize_bytes", d.BlockBytes},
@@ -197,13 +227,13 @@ func (d *DockerInfo) JSONPairs() InfoPairs {
 		{"metadata_file", d.MetadataFile},
 		{"data_loop_file", d.DataLoopFile},
 		{"metadata_loop_file", d.MetadataLoopFile},
-		{"data_space_used_bytes", d.DataUsed},
-		{"data_space_total_bytes", d.DataTotal},
-		{"data_space_available_bytes", d.DataAvailable()},
-		{"metadata_space_used_bytes", d.MetadataUsed},
-		{"metadata_space_total_bytes", d.MetadataTotal},
-		{"metadata_space_available_bytes", d.MetadataAvailable()},
-		{"thin_pool_minimum_free_space_bytes", d.MinFreeSpace},
+		{"data_space_used_bytes", known(d.DataUsed)},
+		{"data_space_total_bytes", known(d.DataTotal)},
+		{"data_space_available_bytes", known(d.DataAvailable())},
+		{"metadata_space_used_bytes", known(d.MetadataUsed)},
+		{"metadata_space_total_bytes", known(d.MetadataTotal)},
+		{"metadata_space_available_bytes", known(d.MetadataAvailable())},
+		{"thin_pool_minimum_free_space_bytes", known(d.MinFreeSpace)},
 		{"deferred_removal_enabled", d.DeferredRemovalEnabled},
 		{"deferred_deletion_enabled", d.DeferredDeletionEnabled},
 		{"deferred_deleted_device_count", d.DeferredDeletedCount},
@@ -211,18 +241,24 @@ func (d *DockerInfo) JSONPairs() InfoPairs {
 		{"kernel_driver_version", d.KernelDriverVersion},
 		{"thin_pool_target_version", d.ThinPoolTargetVersion},
 		{"pool_mode", d.PoolMode},
-		{"pool_needs_check", d.PoolNeedsCheck},
-		{"transaction_id", d.TransactionID},
+		{"pool_needs_check", known(d.PoolNeedsCheck)},
+		{"transaction_id", known(d.TransactionID)},
+		{"pool_suspended", d.Suspended},
 	}
 }
 
 // Warnings returns the warning lines `docker info` prints for this pool
-// (LoopbackWarning when the data device is a loop file), or nil.
+// (LoopbackWarning when the data device is a loop file), then dmctl's own
+// for a suspended pool, or nil.
 func (d *DockerInfo) Warnings() []string {
-	if d.DataLoopFile == "" {
-		return nil
+	var w []string
+	if d.DataLoopFile != "" {
+		w = LoopbackWarning()
 	}
-	return LoopbackWarning()
+	if d.Suspended {
+		w = append(w, "WARNING: pool "+d.PoolName+" is SUSPENDED: I/O to its thin devices waits until it is resumed (dmctl resume "+d.PoolName+").")
+	}
+	return w
 }
 
 // LoopbackWarning returns the two lines `docker info` prints (to standard

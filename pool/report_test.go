@@ -241,9 +241,42 @@ func TestDockerInfoJSON(t *testing.T) {
 		`"thin_pool_minimum_free_space_bytes":10737418240,"deferred_removal_enabled":true,` +
 		`"deferred_deletion_enabled":true,"deferred_deleted_device_count":0,` +
 		`"library_version":"1.02.175 (2021-01-08)","kernel_driver_version":"4.48.0",` +
-		`"thin_pool_target_version":"","pool_mode":"rw","pool_needs_check":false,"transaction_id":0}`
+		`"thin_pool_target_version":"","pool_mode":"rw","pool_needs_check":false,"transaction_id":0,"pool_suspended":false}`
 	if string(got) != want {
 		t.Errorf("json.Marshal(JSONPairs()) =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestDockerInfoUnknown checks that a pool that reports no usage (fail
+// mode) shows its figures as unknown, never as zeros, and that a
+// suspended pool says so.
+func TestDockerInfoUnknown(t *testing.T) {
+	d := loopPoolInfo(t)
+	d.PoolMode, d.SpaceUnknown, d.Suspended = PoolModeFail, true, true
+	text := map[string]any{}
+	for _, p := range d.Pairs() {
+		text[p.Key] = p.Value
+	}
+	for _, k := range []string{"Data Space Used", "Data Space Total", "Data Space Available", "Metadata Space Used",
+		"Metadata Space Total", "Metadata Space Available", "Thin Pool Minimum Free Space", "Pool Needs Check", "Transaction ID"} {
+		if text[k] != "unknown" {
+			t.Errorf("Pairs() %s = %v, want unknown", k, text[k])
+		}
+	}
+	if text["Pool Mode"] != "fail" || text["Pool State"] != "SUSPENDED" {
+		t.Errorf("Pairs() Pool Mode, Pool State = %v, %v, want fail, SUSPENDED", text["Pool Mode"], text["Pool State"])
+	}
+	js := map[string]any{}
+	for _, p := range d.JSONPairs() {
+		js[p.Key] = p.Value
+	}
+	for _, k := range []string{"data_space_used_bytes", "metadata_space_total_bytes", "transaction_id", "pool_needs_check"} {
+		if v, ok := js[k]; !ok || v != nil {
+			t.Errorf("JSONPairs() %s = %v, want null", k, v)
+		}
+	}
+	if w := d.Warnings(); len(w) == 0 || !strings.Contains(w[len(w)-1], "SUSPENDED") {
+		t.Errorf("Warnings() = %q, want a line on the suspended pool", w)
 	}
 }
 

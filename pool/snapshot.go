@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/dmctl/dmctl/dmctl"
 )
 
@@ -48,6 +50,30 @@ func (p *Pool) CreateSnapshot(id, origin string, size uint64) (DeviceMeta, error
 		return DeviceMeta{}, err
 	}
 	return p.createThin(DeviceMeta{ID: id, Size: size, Origin: origin, CreatedAt: p.env.now().UTC()}, &om)
+}
+
+// OverProvisionWarning returns a warning when a device of size bytes
+// would be larger than the pool's whole data space, or "". Thin devices
+// may add up to more than the pool (that is thin provisioning, and what
+// Docker's defaults do), so no size is refused for it; but one device
+// larger than the whole pool is more likely a slip of the unit (1P for
+// 1G), and fills the pool long before it is full itself: say so, as LVM
+// does.
+func (p *Pool) OverProvisionWarning(size uint64) string {
+	st, err := p.poolStatus()
+	if err != nil || st.Failed {
+		return ""
+	}
+	_, table, err := p.poolTable()
+	if err != nil {
+		return ""
+	}
+	data := st.TotalDataBlocks * table.BlockSectors * SectorBytes
+	if data == 0 || size <= data {
+		return ""
+	}
+	return fmt.Sprintf("device size %s is larger than pool %s's data space (%s): writes beyond that fill the pool (grow it with dmctl pool extend)",
+		humanize.IBytes(size), p.names.Pool, humanize.IBytes(data))
 }
 
 // snapshotSize checks a snapshot's size against its origin's.
@@ -137,12 +163,13 @@ func (p *Pool) quiesceOrigin(origin DeviceMeta) (resume func() error, err error)
 	if !info.LiveTable() || info.Suspended() {
 		return after, nil
 	}
-	if _, err := p.env.DM.Suspend(name, dmctl.SuspendOptions{}); err != nil {
+	resumeOrigin, err := p.suspend(name, dmctl.SuspendOptions{})
+	if err != nil {
 		return nil, errors.Join(fmt.Errorf("suspend origin %s: %w", name, err), after())
 	}
 	return func() error {
 		var errs []error
-		if _, err := p.env.DM.Resume(name); err != nil {
+		if err := resumeOrigin(); err != nil {
 			errs = append(errs, fmt.Errorf("resume origin %s: %w", name, err))
 		}
 		return errors.Join(append(errs, after())...)
@@ -241,15 +268,13 @@ func (p *Pool) checkNotHeld(id string) error {
 }
 
 // removeDevice discards (when configured), deactivates and deletes one
-// device.
+// device, the first two inside the delete's transaction (see
+// deleteThinAfter).
 func (p *Pool) removeDevice(m DeviceMeta, deferred bool) (bool, error) {
-	if p.rec.Config.Discard() {
-		p.discard(m)
-	}
-	if err := p.deactivate(m.ID, deferred); err != nil {
-		return false, err
-	}
-	return p.deleteThin(m, deferred)
+	return p.deleteThinAfter(m, deferred, func() (bool, error) {
+		discarded := p.rec.Config.Discard() && p.discard(m)
+		return discarded, p.deactivate(m.ID, deferred)
+	})
 }
 
 // discard gives a device's blocks back to the pool and, through the pool's
@@ -258,15 +283,18 @@ func (p *Pool) removeDevice(m DeviceMeta, deferred bool) (bool, error) {
 // removal that follows sometimes found the device busy). A device that is
 // open is skipped. Failures are not fatal, as in Docker: deleting the
 // thin id frees its pool blocks anyway; only the loop file keeps them.
-func (p *Pool) discard(m DeviceMeta) {
+func (p *Pool) discard(m DeviceMeta) (discarded bool) {
 	name := p.names.Device(m.ID)
 	if info, err := p.env.DM.Info(name); err == nil && info.OpenCount > 0 {
-		return
+		return false
 	}
 	if _, err := p.activateDevice(m); err != nil {
-		return
+		return false
 	}
-	if err := p.env.Sys.Discard(mapperDir+name, 0, m.Size); err == nil {
+	// Even a discard that fails half-way may have dropped blocks.
+	err := p.env.Sys.Discard(mapperDir+name, 0, m.Size)
+	if err == nil {
 		p.env.Sys.Sync()
 	}
+	return true
 }

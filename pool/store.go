@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dmctl/dmctl/dmctl"
 )
 
 // DefaultRoot is the pool root used when none is given.
@@ -102,18 +104,35 @@ type PoolRecord struct {
 	AdoptedTransactionID uint64 `json:"adopted_transaction_id,omitempty"`
 }
 
-// Store reads and writes the state files under a pool root. Every write is
-// atomic: a temporary file in the same directory, fsync, rename, fsync of
-// the directory; removals fsync the directory too.
+// Store reads and writes the state files under a pool root. Every name
+// under the root is resolved one component at a time without following
+// symbolic links (dmctl.Dir), so that a link planted in the root cannot
+// make dmctl read, write, lock or delete anything outside it; a link
+// where a state file should be is an error, not a file. Every write is
+// atomic: a temporary file in the same directory, fsync, rename, fsync
+// of the directory; removals fsync the directory too. Files are made
+// with mode 0600 and directories with 0700.
 type Store struct {
 	root string
 	// hook, when set, runs before every change of a file; tests use it to
 	// stop an operation at any step.
 	hook func(op, path string) error
+	// meta is the metadata directory, opened on first use.
+	meta *dmctl.Dir
 }
 
 // NewStore returns the store of the pool rooted at root.
 func NewStore(root string) *Store { return &Store{root: root} }
+
+// Close releases the directory the store holds open.
+func (s *Store) Close() error {
+	if s == nil || s.meta == nil {
+		return nil
+	}
+	err := s.meta.Close()
+	s.meta = nil
+	return err
+}
 
 // Root returns the pool root.
 func (s *Store) Root() string { return s.root }
@@ -135,93 +154,164 @@ func (s *Store) LockFile() string { return filepath.Join(s.MetadataDir(), lockFi
 
 func (s *Store) deviceFile(id string) string { return filepath.Join(s.MetadataDir(), id) }
 
-// Init creates the root and its directories (mode 0700, as Docker did).
-// It returns the directories it created, parents first, so that a failed
-// create can leave the root as it found it.
-func (s *Store) Init(loop bool) (created []string, err error) {
-	dirs := []string{s.root, s.MetadataDir(), filepath.Join(s.root, mountDirName)}
-	if loop {
-		dirs = append(dirs, filepath.Join(s.root, loopDirName))
+// metaDir returns the metadata directory, opened without following a
+// link at metadata/.
+func (s *Store) metaDir() (*dmctl.Dir, error) {
+	if s.meta != nil {
+		return s.meta, nil
 	}
-	for _, d := range dirs {
-		err := os.Mkdir(d, 0o700)
-		switch {
-		case err == nil:
-			created = append(created, d)
-		case errors.Is(err, fs.ErrExist):
-		case errors.Is(err, fs.ErrNotExist) && d == s.root:
-			if err := os.MkdirAll(d, 0o700); err != nil {
-				return created, fmt.Errorf("create pool directory: %w", err)
-			}
-			created = append(created, d)
-		default:
-			return created, fmt.Errorf("create pool directory: %w", err)
-		}
+	d, err := s.subDir(metadataDirName)
+	if err != nil {
+		return nil, err
 	}
-	return created, nil
+	s.meta = d
+	return d, nil
 }
 
-// Uninit removes what Init created (directories that are empty but for
-// the lock file), children first.
-func (s *Store) Uninit(created []string) error {
+// subDir opens the directory name of the root (the caller closes it).
+func (s *Store) subDir(name string) (*dmctl.Dir, error) {
+	root, err := dmctl.OpenDir(s.root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Sub(name)
+}
+
+// Init creates the root and its directories (mode 0700, as Docker did),
+// after checking that nobody else can write where they are made (see
+// checkCreateRoot). It returns what it created, parents first, so that a
+// failed create can leave the root as it found it (Uninit).
+func (s *Store) Init(loop bool) (made []string, err error) {
+	if err := checkCreateRoot(s.root); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(s.root); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(s.root, 0o700); err != nil {
+			return nil, fmt.Errorf("create pool directory: %w", err)
+		}
+		made = append(made, s.root)
+	}
+	root, err := dmctl.OpenDir(s.root)
+	if err != nil {
+		return made, fmt.Errorf("create pool directory: %w", err)
+	}
+	defer root.Close()
+	dirs := []string{metadataDirName, mountDirName}
+	if loop {
+		dirs = append(dirs, loopDirName)
+	}
+	for _, d := range dirs {
+		if _, err := root.Lstat(d); err == nil {
+			continue
+		}
+		if err := root.Mkdir(d, 0o700); err != nil {
+			return made, fmt.Errorf("create pool directory: %w", err)
+		}
+		made = append(made, filepath.Join(s.root, d))
+	}
+	return made, CheckRoot(s.root)
+}
+
+// Uninit removes what Init made, for a pool create that failed: the lock
+// files in a metadata directory it made, then the directories, which must
+// be empty by then; children first.
+func (s *Store) Uninit(made []string) error {
+	s.Close()
 	var errs []error
-	for i := len(created) - 1; i >= 0; i-- {
-		d := created[i]
-		if d == s.MetadataDir() {
-			if err := os.Remove(s.LockFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
+	for i := len(made) - 1; i >= 0; i-- {
+		if made[i] == s.MetadataDir() {
+			for _, name := range []string{lockFileName, msnapLockFileName} {
+				if err := os.Remove(filepath.Join(made[i], name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					errs = append(errs, err)
+				}
 			}
 		}
-		if err := os.Remove(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove pool directory: %w", err))
+		if err := os.Remove(made[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // ReadDevice reads one device's JSON file. A missing file is
-// ErrDeviceNotFound.
+// ErrDeviceNotFound; a file whose fields are out of range is an error
+// naming it.
 func (s *Store) ReadDevice(id string) (DeviceMeta, error) {
 	var m DeviceMeta
-	if err := readJSON(s.deviceFile(id), &m); err != nil {
+	if err := s.readJSON(id, &m); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return DeviceMeta{}, fmt.Errorf("device %s: %w", id, ErrDeviceNotFound)
 		}
 		return DeviceMeta{}, err
 	}
 	m.ID = id
+	if err := m.validate(); err != nil {
+		return DeviceMeta{}, fmt.Errorf("device file %s: %w", s.deviceFile(id), err)
+	}
 	return m, nil
+}
+
+// validate checks the fields of a device file, which dmctl does not trust.
+func (m DeviceMeta) validate() error {
+	switch {
+	case m.DeviceID < 0 || m.DeviceID > maxThinDevID:
+		return fmt.Errorf("device_id %d is not a thin id (0 to %d)", m.DeviceID, maxThinDevID)
+	case m.Size == 0 || m.Size%SectorBytes != 0 || m.Size > maxDeviceBytes:
+		return fmt.Errorf("size %d is not a device size (a positive multiple of %d up to %d)", m.Size, SectorBytes, uint64(maxDeviceBytes))
+	case m.Origin != "" && !plainName(m.Origin):
+		return fmt.Errorf("origin %q is not a device id", m.Origin)
+	}
+	return nil
+}
+
+// maxDeviceBytes bounds a thin device's size: its length in sectors must
+// fit the kernel's signed sector count.
+const maxDeviceBytes = 1<<63 - 1
+
+// plainName reports whether s can name a file of the metadata directory
+// (one path component, no control characters).
+func plainName(s string) bool {
+	if s == "" || s == "." || s == ".." || len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if r == '/' || r < ' ' || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteDevice writes a device's JSON file.
 func (s *Store) WriteDevice(m DeviceMeta) error {
-	return s.writeJSON(s.deviceFile(m.ID), m)
+	return s.writeJSON(m.ID, m)
 }
 
 // RemoveDevice removes a device's JSON file; a missing file is not an
 // error.
-func (s *Store) RemoveDevice(id string) error { return s.remove(s.deviceFile(id)) }
+func (s *Store) RemoveDevice(id string) error { return s.remove(id) }
 
 // Devices reads every device's JSON file, sorted by id. Files that are
 // not device files (Docker's and dmctl's other state, hidden and
-// temporary files, directories) are skipped; a device file that cannot be
-// read is an error, because its thin id would otherwise be reused.
+// temporary files, directories, symbolic links) are skipped, and so is a
+// file removed while the directory was read; a device file that cannot
+// be read is an error, because its thin id would otherwise be reused.
 func (s *Store) Devices() ([]DeviceMeta, error) {
-	entries, err := os.ReadDir(s.MetadataDir())
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read pool metadata: %w", err)
+	entries, err := s.entries()
+	if err != nil || entries == nil {
+		return nil, err
 	}
 	var out []DeviceMeta
 	for _, e := range entries {
 		name := e.Name()
-		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, migratedSuffix) ||
-			name == deviceSetFileName || name == transactionFileName || name == poolConfigFileName {
+		if !e.Type().IsRegular() || !isDeviceFileName(name) {
 			continue
 		}
 		m, err := s.ReadDevice(name)
+		if errors.Is(err, ErrDeviceNotFound) {
+			continue // removed meanwhile by a command that holds the lock
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -231,80 +321,171 @@ func (s *Store) Devices() ([]DeviceMeta, error) {
 	return out, nil
 }
 
+// isDeviceFileName reports whether a regular file of the metadata
+// directory is a device file.
+func isDeviceFileName(name string) bool {
+	return !strings.HasPrefix(name, ".") && !strings.HasSuffix(name, migratedSuffix) &&
+		name != deviceSetFileName && name != transactionFileName && name != poolConfigFileName
+}
+
+// Links returns the names of symbolic links and other non-regular
+// entries in the metadata directory where device files could be: dmctl
+// never follows them, and check reports them.
+func (s *Store) Links() ([]string, error) {
+	entries, err := s.entries()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() && !e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// entries lists the metadata directory (nil when it does not exist).
+func (s *Store) entries() ([]fs.DirEntry, error) {
+	d, err := s.metaDir()
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read pool metadata: %w", err)
+	}
+	entries, err := d.Entries()
+	if err != nil {
+		return nil, fmt.Errorf("read pool metadata: %w", err)
+	}
+	return entries, nil
+}
+
 // ReadDeviceSet reads deviceset-metadata; ok is false when it is missing.
 func (s *Store) ReadDeviceSet() (m DeviceSetMeta, ok bool, err error) {
-	return readOptional[DeviceSetMeta](filepath.Join(s.MetadataDir(), deviceSetFileName))
+	m, ok, err = readOptional[DeviceSetMeta](s, deviceSetFileName)
+	if err == nil && (m.NextDeviceID < 0 || m.NextDeviceID > maxThinDevID) {
+		// Only where the search for a free id starts: start afresh.
+		m.NextDeviceID = 0
+	}
+	return m, ok, err
 }
 
 // WriteDeviceSet writes deviceset-metadata.
 func (s *Store) WriteDeviceSet(m DeviceSetMeta) error {
-	return s.writeJSON(filepath.Join(s.MetadataDir(), deviceSetFileName), m)
+	return s.writeJSON(deviceSetFileName, m)
 }
 
 // ReadTransaction reads transaction-metadata; ok is false when it is
-// missing.
+// missing. Its device name and thin id are checked: recovery acts on them.
 func (s *Store) ReadTransaction() (t Transaction, ok bool, err error) {
-	return readOptional[Transaction](filepath.Join(s.MetadataDir(), transactionFileName))
+	t, ok, err = readOptional[Transaction](s, transactionFileName)
+	if err != nil || !ok {
+		return t, ok, err
+	}
+	if err := t.validate(); err != nil {
+		return Transaction{}, false, fmt.Errorf("%s: %w", s.deviceFile(transactionFileName), err)
+	}
+	return t, true, nil
+}
+
+// validate checks the fields of transaction-metadata, which dmctl does
+// not trust: the device names must be device ids, never paths.
+func (t Transaction) validate() error {
+	switch {
+	case t.DeviceHash != "" && (!plainName(t.DeviceHash) || !isDeviceFileName(t.DeviceHash)):
+		return fmt.Errorf("device_hash %q is not a device id", t.DeviceHash)
+	case t.Suspended != "" && (!plainName(t.Suspended) || !isDeviceFileName(t.Suspended)):
+		return fmt.Errorf("suspended %q is not a device id", t.Suspended)
+	case t.DeviceID < 0 || t.DeviceID > maxThinDevID:
+		return fmt.Errorf("device_id %d is not a thin id (0 to %d)", t.DeviceID, maxThinDevID)
+	}
+	return nil
 }
 
 // WriteTransaction writes transaction-metadata.
 func (s *Store) WriteTransaction(t Transaction) error {
-	return s.writeJSON(filepath.Join(s.MetadataDir(), transactionFileName), t)
+	return s.writeJSON(transactionFileName, t)
 }
 
 // RemoveTransaction removes transaction-metadata.
 func (s *Store) RemoveTransaction() error {
-	return s.remove(filepath.Join(s.MetadataDir(), transactionFileName))
+	return s.remove(transactionFileName)
 }
 
 // ReadPoolRecord reads dmctl-pool.json; ok is false when it is missing.
 func (s *Store) ReadPoolRecord() (r PoolRecord, ok bool, err error) {
-	return readOptional[PoolRecord](filepath.Join(s.MetadataDir(), poolConfigFileName))
+	return readOptional[PoolRecord](s, poolConfigFileName)
 }
 
 // WritePoolRecord writes dmctl-pool.json.
 func (s *Store) WritePoolRecord(r PoolRecord) error {
-	return s.writeJSON(filepath.Join(s.MetadataDir(), poolConfigFileName), r)
+	return s.writeJSON(poolConfigFileName, r)
 }
 
 // RemovePoolRecord removes dmctl-pool.json.
 func (s *Store) RemovePoolRecord() error {
-	return s.remove(filepath.Join(s.MetadataDir(), poolConfigFileName))
+	return s.remove(poolConfigFileName)
+}
+
+// RemoveDeviceSet removes deviceset-metadata.
+func (s *Store) RemoveDeviceSet() error {
+	return s.remove(deviceSetFileName)
 }
 
 // HasState reports whether the root holds any pool state: dmctl's record,
-// Docker's deviceset-metadata or loop files.
+// Docker's deviceset-metadata or loop files (a link counts: it is state
+// dmctl refuses to use, not room for a new pool).
 func (s *Store) HasState() (bool, error) {
-	for _, p := range []string{
-		filepath.Join(s.MetadataDir(), poolConfigFileName),
-		filepath.Join(s.MetadataDir(), deviceSetFileName),
-		s.DataFile(), s.MetadataFile(),
-	} {
-		_, err := os.Lstat(p)
+	check := func(dir, name string) (bool, error) {
+		d, err := s.subDir(dir)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return false, nil
+			}
+			return false, fmt.Errorf("check pool state: %w", err)
+		}
+		defer d.Close()
+		_, err = d.Lstat(name)
 		if err == nil {
 			return true, nil
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return false, fmt.Errorf("check pool state: %w", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, fmt.Errorf("check pool state: %w", err)
+	}
+	for _, f := range [][2]string{
+		{metadataDirName, poolConfigFileName}, {metadataDirName, deviceSetFileName},
+		{loopDirName, dataFileName}, {loopDirName, metadataFileName},
+	} {
+		if has, err := check(f[0], f[1]); has || err != nil {
+			return has, err
 		}
 	}
 	return false, nil
 }
 
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
+// readJSON decodes the metadata file name into v.
+func (s *Store) readJSON(name string, v any) error {
+	d, err := s.metaDir()
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return fmt.Errorf("read %s: %w", s.deviceFile(name), err)
+	}
+	b, err := d.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("read %w", err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return fmt.Errorf("read %s: %w", s.deviceFile(name), err)
 	}
 	return nil
 }
 
-func readOptional[T any](path string) (T, bool, error) {
+func readOptional[T any](s *Store, name string) (T, bool, error) {
 	var v T
-	if err := readJSON(path, &v); err != nil {
+	if err := s.readJSON(name, &v); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return v, false, nil
 		}
@@ -322,8 +503,10 @@ func (s *Store) step(op, path string) error {
 	return nil
 }
 
-// writeJSON replaces path atomically with v's JSON (mode 0600).
-func (s *Store) writeJSON(path string, v any) error {
+// writeJSON replaces the metadata file name atomically with v's JSON
+// (mode 0600).
+func (s *Store) writeJSON(name string, v any) error {
+	path := s.deviceFile(name)
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -331,62 +514,167 @@ func (s *Store) writeJSON(path string, v any) error {
 	if err := s.step("write", path); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b)
-}
-
-func writeFileAtomic(path string, b []byte) (retErr error) {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp-")
+	d, err := s.metaDir()
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer func() {
-		if retErr != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(b); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := d.WriteFileAtomic(name, b, 0o600); err != nil {
+		return fmt.Errorf("write %w", err)
 	}
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: fsync: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
-// remove removes path (a missing file is fine) and makes the removal
-// durable.
-func (s *Store) remove(path string) error {
-	if err := s.step("remove", path); err != nil {
+// remove removes the metadata file name (a missing file is fine) and
+// makes the removal durable.
+func (s *Store) remove(name string) error {
+	if err := s.step("remove", s.deviceFile(name)); err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil {
+	d, err := s.metaDir()
+	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		return fmt.Errorf("remove %s: %w", path, err)
+		return fmt.Errorf("remove %s: %w", s.deviceFile(name), err)
 	}
-	return syncDir(filepath.Dir(path))
+	if err := d.Remove(name); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("remove %w", err)
+	}
+	return d.Sync()
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// checkLoopFile checks that a loop pool's file (name in devicemapper/) is
+// a regular file of the root, not a link.
+func (s *Store) checkLoopFile(name string) error {
+	d, err := s.subDir(loopDirName)
 	if err != nil {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
+		return err
 	}
 	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	st, err := d.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if !st.Mode.IsRegular() {
+		return fmt.Errorf("loop file %s is not a regular file (a link or a device): refusing to use it", filepath.Join(d.Path(), name))
 	}
 	return nil
+}
+
+// createLoopFile creates a new sparse loop file of size bytes in
+// devicemapper/ (mode 0600).
+func (s *Store) createLoopFile(name string, size uint64) error {
+	d, err := s.subDir(loopDirName)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	defer d.Close()
+	f, err := d.Open(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %w", err)
+	}
+	if err := f.Truncate(int64(size)); err != nil {
+		f.Close()
+		return fmt.Errorf("create %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// growLoopFile lengthens a loop file of devicemapper/ to size bytes.
+func (s *Store) growLoopFile(name string, size uint64) error {
+	d, err := s.subDir(loopDirName)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	f, err := d.Open(name, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("grow %w", err)
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(size)); err != nil {
+		return fmt.Errorf("grow %s to %d bytes: %w", f.Name(), size, err)
+	}
+	return nil
+}
+
+// removeLoopFile removes a loop file of devicemapper/ (a missing one is
+// fine).
+func (s *Store) removeLoopFile(name string) error {
+	d, err := s.subDir(loopDirName)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer d.Close()
+	if err := d.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// removeDir removes the root's directory name if it is empty.
+func (s *Store) removeDir(name string) error {
+	root, err := dmctl.OpenDir(s.root)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.RemoveDir(name)
+}
+
+// MountPoint returns the default mount point of device id, <root>/mnt/<id>,
+// making it (mode 0700) if needed; it must be a directory of the root, not
+// a link.
+func (s *Store) MountPoint(id string) (string, error) {
+	d, err := s.subDir(mountDirName)
+	if err != nil {
+		return "", fmt.Errorf("mount point of %s: %w", id, err)
+	}
+	defer d.Close()
+	if err := d.Mkdir(id, 0o700); err != nil {
+		return "", fmt.Errorf("mount point of %s: %w", id, err)
+	}
+	sub, err := d.Sub(id)
+	if err != nil {
+		return "", fmt.Errorf("mount point of %s: %w", id, err)
+	}
+	sub.Close()
+	return s.MountDir(id), nil
+}
+
+// removeEmptyMountDirs removes the empty directories of mnt/.
+func (s *Store) removeEmptyMountDirs() {
+	d, err := s.subDir(mountDirName)
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	entries, err := d.Entries()
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			d.RemoveDir(e.Name()) // only empty directories go
+		}
+	}
+}
+
+// ensureDir makes the root's directory name (mode 0700) if it is missing.
+func (s *Store) ensureDir(name string) error {
+	root, err := dmctl.OpenDir(s.root)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.Mkdir(name, 0o700)
 }

@@ -164,3 +164,21 @@ func recordedTransaction(devs []DeviceMeta, t *Transaction) (uint64, string) {
 	}
 	return want, newest
 }
+
+// zeroPoolMetadata zeroes the superblock of a direct pool's metadata
+// device when it is gone, but only if the device holds thin-pool metadata:
+// the path comes from the pool record, and dmctl zeroes nothing that it
+// cannot see is a thin pool's metadata.
+func zeroPoolMetadata(path string) error {
+	head, err := readMetadataHeader(path)
+	if err != nil {
+		return err
+	}
+	if !hasThinPoolMagic(head) {
+		if allZero(head) {
+			return nil
+		}
+		return fmt.Errorf("metadata device %s holds no thin-pool metadata: not zeroing it", path)
+	}
+	return zeroMetadataHeader(path)
+}

@@ -63,6 +63,9 @@ func (p *Pool) Trim(opts TrimOptions) (res TrimResult, retErr error) {
 	if err != nil {
 		return res, err
 	}
+	if st, err := p.poolStatus(); err == nil && st.Failed {
+		return res, p.modeError(st, "trim pool "+p.names.Pool)
+	}
 	blockBytes := table.BlockSectors * SectorBytes
 	metaPath, dataPath := blockPath(table.MetadataDev), blockPath(table.DataDev)
 	if metaPath == "" || dataPath == "" {
@@ -94,11 +97,13 @@ func (p *Pool) Trim(opts TrimOptions) (res TrimResult, retErr error) {
 	}
 
 	start := time.Now()
-	if _, err := p.env.DM.Suspend(p.names.Pool, dmctl.SuspendOptions{}); err != nil {
-		return res, fmt.Errorf("suspend pool %s: %w", p.names.Pool, err)
+	resume, err := p.suspend(p.names.Pool, dmctl.SuspendOptions{})
+	if err != nil {
+		return res, fmt.Errorf("suspend pool %s: %w", p.names.Pool, p.withMode(err))
 	}
+	crashPoint("trim:suspended")
 	defer func() {
-		if _, err := p.env.DM.Resume(p.names.Pool); err != nil {
+		if err := resume(); err != nil {
 			retErr = errors.Join(retErr, fmt.Errorf("resume pool %s: %w", p.names.Pool, err))
 		}
 		res.Suspended = time.Since(start)
@@ -120,6 +125,9 @@ func (p *Pool) Trim(opts TrimOptions) (res TrimResult, retErr error) {
 		total = sm.NrFree()
 	}
 	err = md.FreeDataRuns(func(first, n uint64) error {
+		if Interrupted() {
+			return errInterrupted
+		}
 		res.FreeBlocks += n
 		res.Runs++
 		if opts.Progress != nil {

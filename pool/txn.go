@@ -84,8 +84,8 @@ func (p *Pool) loadThinState() error {
 	if err != nil {
 		return err
 	}
-	if st.Failed {
-		return fmt.Errorf("pool %s has failed (status %s): its thin devices cannot be changed", p.names.Pool, st.Mode)
+	if st.Failed || (st.Mode != "" && !st.Writable()) {
+		return p.modeError(st, "change thin devices")
 	}
 	devs, err := p.store.Devices()
 	if err != nil {
@@ -256,6 +256,17 @@ func (p *Pool) sendCreate(t *Transaction, msg func() string) error {
 // and allowDefer is set, the device is marked deleted instead, for a later
 // deferred deletion, and deferred is true.
 func (p *Pool) deleteThin(meta DeviceMeta, allowDefer bool) (deferred bool, err error) {
+	return p.deleteThinAfter(meta, allowDefer, nil)
+}
+
+// deleteThinAfter is deleteThin with a step run inside the transaction,
+// before the delete message: removing the device discards its blocks and
+// deactivates it there, so that a kill after the discard leaves an open
+// delete transaction, which recovery finishes, and never a device that
+// looks intact with its data gone. The step returns destroyed when it
+// destroyed the device's data (discarded it): a failure after that still
+// deletes the device, or marks it deleted when it cannot be deleted yet.
+func (p *Pool) deleteThinAfter(meta DeviceMeta, allowDefer bool, step func() (destroyed bool, err error)) (deferred bool, err error) {
 	if err := p.loadThinState(); err != nil {
 		return false, err
 	}
@@ -264,6 +275,15 @@ func (p *Pool) deleteThin(meta DeviceMeta, allowDefer bool) (deferred bool, err 
 		return false, err
 	}
 	crashPoint("delete:opened")
+	if step != nil {
+		destroyed, err := step()
+		if err != nil && !destroyed {
+			return false, errors.Join(err, p.store.RemoveTransaction())
+		}
+		if err != nil {
+			allowDefer = true // its data is gone: it goes, now or once closed
+		}
+	}
 	err = p.message(msgDelete(meta.DeviceID))
 	if err == nil {
 		crashPoint("delete:sent")
@@ -288,7 +308,7 @@ func (p *Pool) deleteThin(meta DeviceMeta, allowDefer bool) (deferred bool, err 
 		if errors.Is(err, syscall.EBUSY) {
 			err = fmt.Errorf("%w: %w", ErrInUse, err)
 		}
-		return false, fmt.Errorf("delete thin device %s: %w", meta.ID, err)
+		return false, fmt.Errorf("delete thin device %s: %w", meta.ID, p.withMode(err))
 	}
 	// The thin id is gone: from here on a failure leaves the file for
 	// recovery, which finishes the deletion.

@@ -335,7 +335,7 @@ func TestRecoveryRefusesForeignThinID(t *testing.T) {
 	if err := q.RecoveryError(); err == nil || !strings.Contains(err.Error(), "belongs to device s") {
 		t.Errorf("recovery of a transaction naming another device's thin id = %v, want a refusal", err)
 	}
-	if _, err := q.CreateSnapshot("x", "", 0); err == nil || !strings.Contains(err.Error(), "unfinished transaction") {
+	if _, err := q.CreateSnapshot("x", "", 0); err == nil || !strings.Contains(err.Error(), "interrupted transaction") {
 		t.Errorf("CreateSnapshot with a failed recovery = %v, want a refusal", err)
 	}
 	if _, ok := k.poolOf(q.Names().Pool).thins[m.DeviceID]; !ok {

@@ -3,6 +3,7 @@ package pool
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/dmctl/dmctl/pool/thinmeta"
 )
@@ -18,6 +19,14 @@ type ThinView struct {
 // every thin device's mapped, exclusive and shared blocks from it on the
 // metadata device, and releases it. The live pool is not suspended: the
 // snapshot is a consistent copy the kernel keeps until it is released.
+//
+// A pool has one metadata snapshot, so its users take turns: each holds
+// metadata/.dmctl.msnap.lock while it reserves, reads and releases, and
+// notes the reservation in it first, so that a snapshot left held by a
+// dmctl killed meanwhile is released by the next user (or the next
+// command, see recoverStalled). A snapshot held by another program is
+// left alone and reported (ErrMetadataSnapHeld). A pool whose mode keeps
+// it from reserving one (read-only, failed) is reported by mode.
 func (p *Pool) ReadThinView() (view ThinView, retErr error) {
 	if err := p.requireActive(); err != nil {
 		return view, err
@@ -30,13 +39,49 @@ func (p *Pool) ReadThinView() (view ThinView, retErr error) {
 	if metaPath == "" {
 		return view, fmt.Errorf("pool %s: cannot find the node of its metadata device %s", p.names.Pool, table.MetadataDev)
 	}
-	if _, err := p.env.DM.Message(p.names.Pool, 0, "reserve_metadata_snap"); err != nil {
-		return view, fmt.Errorf("pool %s: %w", p.names.Pool, err)
+	ml, err := p.store.lockFile(msnapLockFileName, true, p.env.lockTimeout())
+	if err != nil {
+		return view, fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
 	}
-	defer func() {
-		if _, err := p.env.DM.Message(p.names.Pool, 0, "release_metadata_snap"); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("pool %s: %w", p.names.Pool, err))
+	defer ml.Release()
+	st, err := p.poolStatus()
+	if err != nil {
+		return view, err
+	}
+	if st.HasHeldRoot {
+		if err := p.releaseNotedSnap(ml); err != nil {
+			return view, err
 		}
+		if st, err = p.poolStatus(); err != nil {
+			return view, err
+		}
+		if st.HasHeldRoot {
+			return view, fmt.Errorf("pool %s: its metadata snapshot (block %d) is held by another program, not dmctl: "+
+				"when that program is done, release it (dmctl message %s 0 release_metadata_snap): %w",
+				p.names.Pool, st.HeldMetadataRoot, p.names.Pool, ErrMetadataSnapHeld)
+		}
+	}
+	if err := p.metadataReadable(st); err != nil {
+		return view, err
+	}
+	if st.Mode == PoolModeReadOnly {
+		// No snapshot can be reserved (that is a metadata commit), but
+		// none is needed: a read-only pool commits nothing, so the
+		// metadata on the device is the last commit, and stays so.
+		return p.readLiveView(metaPath)
+	}
+	done := ml.note(noteReserve, p.names.Pool)
+	if _, err := p.env.DM.Message(p.names.Pool, 0, "reserve_metadata_snap"); err != nil {
+		done()
+		return view, fmt.Errorf("pool %s: %w", p.names.Pool, p.withMode(err))
+	}
+	crashPoint("msnap:reserved")
+	defer func() {
+		if _, err := p.env.DM.Message(p.names.Pool, 0, "release_metadata_snap"); err != nil && !isNotHeld(err) {
+			retErr = errors.Join(retErr, fmt.Errorf("pool %s: %w", p.names.Pool, err))
+			return
+		}
+		done()
 	}()
 	f, err := thinmeta.OpenDevice(metaPath)
 	if err != nil {
@@ -58,3 +103,26 @@ func (p *Pool) ReadThinView() (view ThinView, retErr error) {
 	}
 	return view, nil
 }
+
+// readLiveView reads the thin devices from the live superblock of a pool
+// that does not commit (read-only).
+func (p *Pool) readLiveView(metaPath string) (ThinView, error) {
+	f, err := thinmeta.OpenDevice(metaPath)
+	if err != nil {
+		return ThinView{}, fmt.Errorf("pool %s metadata: %w", p.names.Pool, err)
+	}
+	defer f.Close()
+	usage, err := f.Usage()
+	if err != nil {
+		return ThinView{}, fmt.Errorf("pool %s metadata: %w", p.names.Pool, err)
+	}
+	view := ThinView{TransactionID: f.Superblock().TransactionID, Devices: make(map[int]thinmeta.DeviceUsage, len(usage))}
+	for _, u := range usage {
+		view.Devices[int(u.Details.ID)] = u
+	}
+	return view, nil
+}
+
+// isNotHeld reports whether a release_metadata_snap failed because no
+// snapshot was held (the kernel says EINVAL).
+func isNotHeld(err error) bool { return errors.Is(err, syscall.EINVAL) }
