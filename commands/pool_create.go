@@ -18,7 +18,10 @@ func poolCreateCommand() *cli.Command {
 		Usage: "make the thin pool of --root and its base device, as Docker's driver did on first start",
 		Description: "By default the pool lives in two sparse files under <root>/devicemapper attached to loop " +
 			"devices. --data-dev and --metadata-dev build it on block devices instead; --thinpooldev adopts " +
-			"an existing empty thin pool. --storage-opt options in Docker's spelling are applied after the flags.",
+			"an existing empty thin pool (NAME, /dev/mapper/NAME or LVM's /dev/VG/LV); --directlvm-device sets " +
+			"an LVM thin pool up on a block device as Docker 17.06+ did (pvcreate, vgcreate docker, lvcreate " +
+			"thinpool and thinpoolmeta, lvconvert with 512K chunks, the docker-thinpool autoextend profile) and " +
+			"adopts it. --storage-opt options in Docker's spelling are applied after the flags.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data-size", Usage: "size of the sparse data file (loop pools)", Value: "100G"},
 			&cli.StringFlag{Name: "metadata-size", Usage: "size of the sparse metadata file (loop pools)", Value: "2G"},
@@ -33,7 +36,13 @@ func poolCreateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-blkdiscard", Usage: "do not discard before deleting"},
 			&cli.StringFlag{Name: "data-dev", Usage: "block device for the pool's data (direct mode)"},
 			&cli.StringFlag{Name: "metadata-dev", Usage: "block device for the pool's metadata (direct mode)"},
-			&cli.StringFlag{Name: "thinpooldev", Usage: "name of an existing thin pool to adopt"},
+			&cli.StringFlag{Name: "thinpooldev", Usage: "existing thin pool to adopt: NAME, /dev/mapper/NAME or /dev/VG/LV"},
+			&cli.StringFlag{Name: "directlvm-device", Usage: "block device to set an LVM thin pool up on (direct-lvm)"},
+			&cli.StringFlag{Name: "thinp-percent", Usage: "direct-lvm: share of the volume group for data (default 95)"},
+			&cli.StringFlag{Name: "thinp-metapercent", Usage: "direct-lvm: share of the volume group for metadata (default 1)"},
+			&cli.StringFlag{Name: "thinp-autoextend-threshold", Usage: "direct-lvm: LVM extends the pool at this use, in percent (default 80)"},
+			&cli.StringFlag{Name: "thinp-autoextend-percent", Usage: "direct-lvm: by this share of its size (default 20)"},
+			&cli.BoolFlag{Name: "directlvm-device-force", Usage: "direct-lvm: wipe a device that holds a filesystem, partition table or LVM label"},
 			&cli.BoolFlag{Name: "direct-io", Usage: "attach loop devices with direct I/O"},
 			&cli.BoolFlag{Name: "force", Usage: "wipe a metadata device that already holds a thin-pool superblock"},
 			storageOptFlag(),
@@ -51,7 +60,8 @@ func poolCreateCommand() *cli.Command {
 				return usagef("pool create: %v", err)
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				p, err := pool.Create(c.String(flagRoot), cfg, poolEnv(ctl), pool.CreateOptions{Force: c.Bool("force")})
+				p, err := pool.Create(c.String(flagRoot), cfg, poolEnv(ctl),
+					pool.CreateOptions{Force: c.Bool("force"), Warn: warner(c)})
 				if err != nil {
 					return err
 				}
@@ -114,13 +124,32 @@ func createConfig(c *cli.Context) (pool.Config, error) {
 	cfg.MetadataDevice = c.String("metadata-dev")
 	cfg.ThinPoolDevice = c.String("thinpooldev")
 	cfg.DirectIO = c.Bool("direct-io")
-	if err := cfg.ApplyStorageOpts(multiValues(c, flagStorageOpt)); err != nil {
+	// The direct-lvm flags are Docker's options under other names.
+	var opts []string
+	for _, f := range []struct{ flag, key string }{
+		{"directlvm-device", "dm.directlvm_device"},
+		{"thinp-percent", "dm.thinp_percent"},
+		{"thinp-metapercent", "dm.thinp_metapercent"},
+		{"thinp-autoextend-threshold", "dm.thinp_autoextend_threshold"},
+		{"thinp-autoextend-percent", "dm.thinp_autoextend_percent"},
+		{"directlvm-device-force", "dm.directlvm_device_force"},
+	} {
+		if c.IsSet(f.flag) {
+			opts = append(opts, f.key+"="+fmt.Sprint(c.Value(f.flag)))
+		}
+	}
+	if err := cfg.ApplyStorageOpts(append(opts, multiValues(c, flagStorageOpt)...)); err != nil {
 		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// warner returns a function printing a warning line on standard error.
+func warner(c *cli.Context) func(string) {
+	return func(msg string) { fmt.Fprintf(c.App.ErrWriter, "dmctl: warning: %s\n", msg) }
 }
 
 // parsePercent parses "10%" or "10" as a share from 0 to 99.

@@ -57,9 +57,12 @@ func poolDestroyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "destroy",
 		Usage: "deactivate the pool and delete it with all its thin devices (needs --yes)",
+		Description: "An adopted pool is left loaded, with dmctl's thin devices deleted and its transaction id " +
+			"as dmctl found it. The LVM volumes a direct-lvm setup made stay too, unless --remove-volumes.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "yes", Usage: "confirm that every thin device's data is to be lost"},
 			&cli.BoolFlag{Name: "force", Usage: "as for pool deactivate"},
+			&cli.BoolFlag{Name: "remove-volumes", Usage: "direct-lvm: also remove the volume group docker, its thin pool and the physical volume label"},
 		},
 		Action: func(c *cli.Context) error {
 			if _, err := exactArgs(c, 0, "no argument"); err != nil {
@@ -69,7 +72,15 @@ func poolDestroyCommand() *cli.Command {
 				return usagef("pool destroy: deletes every thin device of %s; confirm with --yes", c.String(flagRoot))
 			}
 			return withPool(c, true, func(p *pool.Pool) error {
-				return p.Destroy(c.Bool("force"))
+				lvm := p.Config().DirectLVM
+				if err := p.DestroyWith(pool.DestroyOptions{Force: c.Bool("force"), RemoveVolumes: c.Bool("remove-volumes")}); err != nil {
+					return err
+				}
+				if lvm != nil && !c.Bool("remove-volumes") {
+					fmt.Fprintf(c.App.ErrWriter, "dmctl: note: the LVM volume group %s on %s stays (pool destroy --yes --remove-volumes removes it)\n",
+						pool.DirectLVMGroup, lvm.Device)
+				}
+				return nil
 			})
 		},
 	}

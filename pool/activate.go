@@ -25,10 +25,30 @@ func (p *Pool) Activate() error {
 	if err != nil {
 		return err
 	}
-	if !active {
-		if p.rec.Mode == ModeAdopted {
+	if active && p.rec.Config.DirectLVM != nil {
+		// An interrupted setup may have left docker/thinpool a plain
+		// volume, not yet converted to a thin pool.
+		if _, _, err := p.poolTable(); err != nil {
+			active = false
+		}
+	}
+	switch {
+	case !active && p.rec.Mode == ModeAdopted:
+		if p.rec.Config.DirectLVM == nil {
 			return p.inactiveAdoptedError()
 		}
+		// dmctl set the volumes up: bring them up (or finish an
+		// interrupted setup) through LVM.
+		if _, err := p.setupDirectLVM(nil); err != nil {
+			return err
+		}
+		if active, err := p.Active(); err != nil {
+			return err
+		} else if !active {
+			return p.inactiveAdoptedError()
+		}
+		p.recoverErr = p.recoverTransaction()
+	case !active:
 		if p.rec.Mode == ModeLoop {
 			if err := p.ensureLoopFiles(); err != nil {
 				return err

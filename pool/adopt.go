@@ -68,13 +68,23 @@ func lvmPathVolume(path string) (LVMVolume, bool) {
 	return LVMVolume{VG: vg, LV: lv}, true
 }
 
-// resolveConfig resolves cfg.ThinPoolDevice in place.
+// resolveConfig resolves cfg.ThinPoolDevice in place, and makes a
+// direct-lvm device path canonical (symbolic links such as
+// /dev/disk/by-id/... followed), so that the same device is recognised
+// however it is named.
 func resolveConfig(env Env, cfg *Config) error {
 	name, err := ResolveThinPoolDevice(env, cfg.ThinPoolDevice)
 	if err != nil {
 		return err
 	}
 	cfg.ThinPoolDevice = name
+	if cfg.DirectLVM != nil && cfg.DirectLVM.Device != "" {
+		if real, err := filepath.EvalSymlinks(cfg.DirectLVM.Device); err == nil {
+			d := *cfg.DirectLVM
+			d.Device = real
+			cfg.DirectLVM = &d
+		}
+	}
 	return nil
 }
 

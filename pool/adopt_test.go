@@ -189,6 +189,8 @@ type fakeLVM struct {
 
 func (l *fakeLVM) ProfileDir() string { return "" }
 
+func (l *fakeLVM) Available(...string) error { return nil }
+
 func (l *fakeLVM) Run(command string, args ...string) (string, error) {
 	l.cmds = append(l.cmds, command+" "+strings.Join(args, " "))
 	if l.fail != nil {

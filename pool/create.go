@@ -14,6 +14,10 @@ type CreateOptions struct {
 	// Force uses a metadata device that already holds a thin-pool
 	// superblock, wiping it.
 	Force bool
+	// Warn, when set, receives what went wrong without making Create
+	// fail (LVM's monitoring of a direct-lvm pool, when dmeventd cannot
+	// run).
+	Warn func(string)
 }
 
 // poolFeatures are the feature arguments of every pool table dmctl loads,
@@ -49,6 +53,10 @@ func Create(root string, cfg Config, env Env, opts CreateOptions) (p *Pool, retE
 	}
 	if err := resolveConfig(env, &cfg); err != nil {
 		return nil, err
+	}
+	if cfg.DirectLVM != nil {
+		n := cfg.DirectLVM.Normalized()
+		cfg.DirectLVM = &n
 	}
 	mode := cfg.Mode()
 	// What can be checked before the root exists is checked first, so
@@ -96,7 +104,7 @@ func Create(root string, cfg Config, env Env, opts CreateOptions) (p *Pool, retE
 	if err := p.checkCreate(opts); err != nil {
 		return nil, fmt.Errorf("create pool at %s: %w", root, err)
 	}
-	if err := p.build(); err != nil {
+	if err := p.build(opts); err != nil {
 		return nil, fmt.Errorf("create pool at %s: %w", root, err)
 	}
 	return p, nil
@@ -116,6 +124,9 @@ func (p *Pool) checkCreate(opts CreateOptions) error {
 	}
 	switch p.rec.Mode {
 	case ModeAdopted:
+		if cfg.DirectLVM != nil {
+			return p.checkDirectLVM()
+		}
 		return p.checkAdopt()
 	case ModeDirect:
 		if err := checkDirectDevices(p.env, *cfg, opts); err != nil {
@@ -158,13 +169,14 @@ func checkDirectDevices(env Env, cfg Config, opts CreateOptions) error {
 
 // build makes the pool and its base device, undoing everything on
 // failure.
-func (p *Pool) build() (retErr error) {
+func (p *Pool) build(opts CreateOptions) (retErr error) {
 	var made []string     // state files to remove on failure
 	var madeLoop []string // loop files (names in devicemapper/) to remove on failure
 	var started bool
+	var lvmMade directLVMMade
 	defer func() {
 		if retErr != nil {
-			retErr = errors.Join(retErr, p.undoBuild(made, madeLoop, started))
+			retErr = errors.Join(retErr, p.undoBuild(made, madeLoop, started, lvmMade))
 		}
 	}()
 	// The record goes first: a command killed from here on leaves a root
@@ -202,6 +214,18 @@ func (p *Pool) build() (retErr error) {
 			return err
 		}
 	}
+	if cfg.DirectLVM != nil {
+		var err error
+		if lvmMade, err = p.setupDirectLVM(opts.Warn); err != nil {
+			return err
+		}
+		if err := p.checkAdopt(); err != nil {
+			return err
+		}
+		if err := p.store.WritePoolRecord(p.rec); err != nil {
+			return err
+		}
+	}
 	made = append(made, BaseID, deviceSetFileName, transactionFileName)
 	if err := p.loadThinState(); err != nil {
 		return err
@@ -210,7 +234,7 @@ func (p *Pool) build() (retErr error) {
 }
 
 // undoBuild removes what build made.
-func (p *Pool) undoBuild(made, madeLoop []string, started bool) error {
+func (p *Pool) undoBuild(made, madeLoop []string, started bool, lvmMade directLVMMade) error {
 	var errs []error
 	base := p.names.Device(BaseID)
 	if _, err := p.env.DM.Remove(base, removeOpts(false)); err != nil && !isNoDevice(err) {
@@ -231,6 +255,9 @@ func (p *Pool) undoBuild(made, madeLoop []string, started bool) error {
 			}
 			errs = append(errs, p.restoreTransactionID())
 		}
+	}
+	if p.rec.Config.DirectLVM != nil && len(errs) == 0 {
+		errs = append(errs, p.undoDirectLVM(lvmMade))
 	}
 	if started {
 		if err := p.stopPool(); err != nil {

@@ -85,21 +85,45 @@ func (p *Pool) Deactivate(force bool) error {
 	return nil
 }
 
-// Destroy deactivates the pool and deletes it: the loop files, every
+// DestroyOptions modify DestroyWith.
+type DestroyOptions struct {
+	// Force is as for Deactivate; for an adopted pool that is not active
+	// it also drops the state without deleting the thin ids.
+	Force bool
+	// RemoveVolumes also removes the LVM volumes a direct-lvm setup made
+	// (the volume group docker, its thin pool and the physical volume
+	// label). Without it they stay, with setup-config.json, and a later
+	// create with the same settings takes them over again.
+	RemoveVolumes bool
+}
+
+// Destroy is DestroyWith without removing LVM volumes.
+func (p *Pool) Destroy(force bool) error { return p.DestroyWith(DestroyOptions{Force: force}) }
+
+// DestroyWith deactivates the pool and deletes it: the loop files, every
 // state file under metadata/ (the lock file stays, so that a command
 // waiting for it cannot race a new pool) and the empty mount directories.
 // A direct pool's metadata device has its superblock zeroed; an adopted
-// pool gets its thin ids deleted and is left loaded. The caller confirms
-// with the user first. force is as for Deactivate; for an adopted pool
-// that is not active it also drops the state without deleting the thin
-// ids.
-func (p *Pool) Destroy(force bool) error {
+// pool gets its thin ids deleted and its transaction id back and is left
+// loaded, its volumes untouched unless opts.RemoveVolumes asks for those
+// dmctl made itself. The caller confirms with the user first.
+func (p *Pool) DestroyWith(opts DestroyOptions) error {
 	if err := p.writable(); err != nil {
 		return err
 	}
+	if opts.RemoveVolumes && p.rec.Config.DirectLVM == nil {
+		return fmt.Errorf("destroy pool %s: dmctl did not create its volumes (only those of a direct-lvm setup are removed)", p.names.Pool)
+	}
+	force := opts.Force
 	if p.rec.Mode == ModeAdopted {
-		if err := p.releaseAdopted(force); err != nil {
+		// The thin ids go with the volumes when those are removed.
+		if err := p.releaseAdopted(force, force || opts.RemoveVolumes); err != nil {
 			return err
+		}
+		if opts.RemoveVolumes {
+			if err := p.removeDirectLVM(); err != nil {
+				return fmt.Errorf("destroy pool %s: %w", p.names.Pool, err)
+			}
 		}
 	} else if err := p.Deactivate(force); err != nil {
 		return err
@@ -133,13 +157,15 @@ func (p *Pool) Destroy(force bool) error {
 }
 
 // releaseAdopted deletes dmctl's thin devices from an adopted pool.
-func (p *Pool) releaseAdopted(force bool) error {
+// When the pool is not active, the thin ids cannot be deleted: that is
+// an error unless inactiveOK.
+func (p *Pool) releaseAdopted(force, inactiveOK bool) error {
 	active, err := p.Active()
 	if err != nil {
 		return err
 	}
 	if !active {
-		if force {
+		if inactiveOK {
 			return nil
 		}
 		return fmt.Errorf("destroy: adopted pool %s: %w (its thin devices cannot be deleted; force drops them)", p.names.Pool, ErrPoolInactive)

@@ -101,6 +101,7 @@ type fakeKernel struct {
 	ops       []string         // suspends and resumes, in order
 	failMsg   map[string]error // message prefix → error to return
 	failMkfs  error
+	sigs      map[string]Signature // device → signature ProbeSignature finds
 }
 
 func newFakeKernel(t *testing.T) *fakeKernel {
@@ -685,6 +686,14 @@ func (k *fakeKernel) ProbeFilesystem(device string) (FSInfo, error) {
 }
 
 func (k *fakeKernel) FSFree(string) (uint64, error) { return 1 << 40, nil }
+
+func (k *fakeKernel) ProbeSignature(device string) (Signature, bool, error) {
+	if err := k.crash.read(); err != nil {
+		return Signature{}, false, err
+	}
+	s, ok := k.sigs[device]
+	return s, ok, nil
+}
 
 // poolOf returns the thin pool state behind a pool device name.
 func (k *fakeKernel) poolOf(name string) *fakeThinPool {

@@ -80,6 +80,25 @@ func (HostSystem) ProbeFilesystem(device string) (FSInfo, error) {
 	return info, nil
 }
 
+// ProbeSignature implements System by reading the start and the end of
+// the device.
+func (HostSystem) ProbeSignature(device string) (Signature, bool, error) {
+	size, err := dmctl.DeviceSize(device)
+	if err != nil {
+		return Signature{}, false, err
+	}
+	f, err := os.Open(device)
+	if err != nil {
+		return Signature{}, false, fmt.Errorf("probe signatures: %w", err)
+	}
+	defer f.Close()
+	s, ok, err := ProbeSignature(f, int64(size))
+	if err != nil {
+		return Signature{}, false, fmt.Errorf("%s: %w", device, err)
+	}
+	return s, ok, nil
+}
+
 // FSFree implements System with statfs(2).
 func (HostSystem) FSFree(path string) (uint64, error) {
 	var st syscall.Statfs_t

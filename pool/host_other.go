@@ -59,5 +59,10 @@ func (HostSystem) Mkfs(string, string, []string) error { return dmctl.ErrUnavail
 // ProbeFilesystem implements System.
 func (HostSystem) ProbeFilesystem(string) (FSInfo, error) { return FSInfo{}, dmctl.ErrUnavailable }
 
+// ProbeSignature implements System.
+func (HostSystem) ProbeSignature(string) (Signature, bool, error) {
+	return Signature{}, false, dmctl.ErrUnavailable
+}
+
 // FSFree implements System.
 func (HostSystem) FSFree(string) (uint64, error) { return 0, dmctl.ErrUnavailable }

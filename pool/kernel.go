@@ -59,6 +59,9 @@ type System interface {
 	Mkfs(fstype, device string, args []string) error
 	// ProbeFilesystem identifies the filesystem on a device.
 	ProbeFilesystem(device string) (FSInfo, error)
+	// ProbeSignature looks for any signature that says a device holds
+	// something (see the package's ProbeSignature).
+	ProbeSignature(device string) (Signature, bool, error)
 	// FSFree returns the free bytes of the filesystem holding path.
 	FSFree(path string) (uint64, error)
 }

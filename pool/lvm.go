@@ -86,10 +86,22 @@ type LVM interface {
 	Run(command string, args ...string) (string, error)
 	// ProfileDir is where LVM reads profiles (/etc/lvm/profile).
 	ProfileDir() string
+	// Available checks that the commands are installed.
+	Available(commands ...string) error
 }
 
 // ErrNoLVM means LVM's tools are not installed.
-var ErrNoLVM = errors.New("LVM's tools are not installed")
+var ErrNoLVM = errors.New("install the " + lvmPackage + " package")
+
+// lvmProgram returns the path of an LVM tool, or an error wrapping
+// ErrNoLVM that names the package when it is not installed.
+func lvmProgram(command string) (string, error) {
+	path, err := SystemProgram(command)
+	if errors.Is(err, exec.ErrNotFound) {
+		return "", fmt.Errorf("%s is not in %s: %w", command, strings.Join(systemDirs, ", "), ErrNoLVM)
+	}
+	return path, err
+}
 
 // HostLVM runs the LVM tools installed on this machine.
 type HostLVM struct{}
@@ -99,14 +111,21 @@ var _ LVM = HostLVM{}
 // ProfileDir implements LVM.
 func (HostLVM) ProfileDir() string { return "/etc/lvm/profile" }
 
+// Available implements LVM.
+func (HostLVM) Available(commands ...string) error {
+	for _, c := range commands {
+		if _, err := lvmProgram(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Run implements LVM: the command is looked up in the fixed system
 // directories only ($PATH is not used), run with a fixed environment, and
 // its output is read as "C" locale text.
 func (HostLVM) Run(command string, args ...string) (string, error) {
-	path, err := SystemProgram(command)
-	if errors.Is(err, exec.ErrNotFound) {
-		return "", fmt.Errorf("%w: %w (install the %s package)", err, ErrNoLVM, lvmPackage)
-	}
+	path, err := lvmProgram(command)
 	if err != nil {
 		return "", err
 	}

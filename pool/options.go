@@ -92,6 +92,16 @@ type Config struct {
 	// DirectIO attaches loop devices with direct I/O, bypassing the page
 	// cache of the backing files.
 	DirectIO bool `json:"direct_io,omitempty"`
+	// DirectLVM has Create set the pool up with LVM on a block device
+	// first, as Docker 17.06+ did (dm.directlvm_device, dm.thinp_percent,
+	// dm.thinp_metapercent, dm.thinp_autoextend_threshold,
+	// dm.thinp_autoextend_percent); the pool is then adopted. Recorded
+	// with Docker's defaults filled in.
+	DirectLVM *DirectLVMConfig `json:"direct_lvm,omitempty"`
+	// DirectLVMForce lets Create wipe a direct-lvm device that holds a
+	// filesystem, partition table or LVM label
+	// (dm.directlvm_device_force). Not recorded.
+	DirectLVMForce bool `json:"-"`
 }
 
 // DefaultConfig returns Docker's defaults. The filesystem is xfs when
@@ -127,7 +137,7 @@ func DefaultFilesystem(lookPath func(string) (string, error)) string {
 // Mode returns the pool mode the settings describe.
 func (c Config) Mode() Mode {
 	switch {
-	case c.ThinPoolDevice != "":
+	case c.ThinPoolDevice != "" || c.DirectLVM != nil:
 		return ModeAdopted
 	case c.DataDevice != "" || c.MetadataDevice != "":
 		return ModeDirect
@@ -186,6 +196,15 @@ func (c Config) Validate() error {
 	}
 	if c.ThinPoolDevice != "" && (c.DataDevice != "" || c.MetadataDevice != "") {
 		add("dm.thinpooldev cannot be combined with dm.datadev or dm.metadatadev")
+	}
+	if c.DirectLVM != nil {
+		errs = append(errs, c.DirectLVM.validate()...)
+		if c.ThinPoolDevice != "" {
+			add("cannot setup direct-lvm when `dm.thinpooldev` is also specified")
+		}
+		if c.DataDevice != "" || c.MetadataDevice != "" {
+			add("cannot setup direct-lvm when `dm.datadev` or `dm.metadatadev` is also specified")
+		}
 	}
 	if (c.DataDevice == "") != (c.MetadataDevice == "") && c.ThinPoolDevice == "" {
 		add("dm.datadev and dm.metadatadev must be given together")
@@ -292,14 +311,43 @@ func (c *Config) applyStorageOpt(opt string) error {
 		// no check to override; accepted so Docker's settings still work.
 		var b bool
 		return boolean(&b)
-	case "dm.xfs_nospace_max_retries", "dm.directlvm_device", "dm.directlvm_device_force",
-		"dm.thinp_percent", "dm.thinp_metapercent", "dm.thinp_autoextend_percent",
-		"dm.thinp_autoextend_threshold", "dm.libdm_log_level":
+	case "dm.directlvm_device":
+		c.directLVM().Device = strings.TrimSpace(val)
+	case "dm.thinp_percent", "dm.thinp_metapercent", "dm.thinp_autoextend_percent", "dm.thinp_autoextend_threshold":
+		n, err := parsePercentOpt(key, val)
+		if err != nil {
+			return err
+		}
+		d := c.directLVM()
+		switch key {
+		case "dm.thinp_percent":
+			d.ThinpPercent = n
+		case "dm.thinp_metapercent":
+			d.ThinpMetaPercent = n
+		case "dm.thinp_autoextend_percent":
+			d.AutoExtendPercent = n
+		default:
+			d.AutoExtendThreshold = n
+		}
+	case "dm.directlvm_device_force":
+		return boolean(&c.DirectLVMForce)
+	case "dm.xfs_nospace_max_retries", "dm.libdm_log_level":
 		return fmt.Errorf("storage option %s is not supported by dmctl", key)
 	default:
 		return fmt.Errorf("unknown storage option %q", key)
 	}
 	return nil
+}
+
+// directLVM returns c.DirectLVM, made or copied first, so that a change
+// never reaches a Config c was copied from.
+func (c *Config) directLVM() *DirectLVMConfig {
+	d := DirectLVMConfig{}
+	if c.DirectLVM != nil {
+		d = *c.DirectLVM
+	}
+	c.DirectLVM = &d
+	return c.DirectLVM
 }
 
 // joinMountOptions joins comma-separated mount option lists, skipping
@@ -321,6 +369,9 @@ func isCreationKey(key string) bool {
 	switch key {
 	case "dm.loopdatasize", "dm.loopmetadatasize", "dm.blocksize", "dm.fs", "dm.mkfsarg",
 		"dm.basesize", "dm.datadev", "dm.metadatadev", "dm.thinpooldev":
+		return true
+	case "dm.directlvm_device", "dm.thinp_percent", "dm.thinp_metapercent",
+		"dm.thinp_autoextend_percent", "dm.thinp_autoextend_threshold":
 		return true
 	}
 	return false

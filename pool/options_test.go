@@ -96,7 +96,10 @@ func TestApplyStorageOptsErrors(t *testing.T) {
 		{"dm.min_free_space=-1%", "between 0% and 99%"},
 		{"dm.blkdiscard=maybe", "not a boolean"},
 		{"dm.use_deferred_removal=2", "not a boolean"},
-		{"dm.directlvm_device=/dev/sdb", "not supported by dmctl"},
+		{"dm.thinp_percent=100", "must be greater than 0 and less than 100"},
+		{"dm.thinp_autoextend_threshold=0", "must be greater than 0 and less than 100"},
+		{"dm.thinp_metapercent=x", "could not parse `dm.thinp_metapercent=x`"},
+		{"dm.directlvm_device_force=sure", "not a boolean"},
 		{"dm.nonsense=1", "unknown storage option"},
 		{"size=10G", "unknown storage option"},
 	}
@@ -238,5 +241,48 @@ func TestOutputSummary(t *testing.T) {
 		if got := outputSummary(tc.in); got != tc.want {
 			t.Errorf("outputSummary(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestDirectLVMOptions(t *testing.T) {
+	c := defaultConfig(FSXFS)
+	if err := c.ApplyStorageOpts([]string{"dm.directlvm_device=/dev/xvdf", "dm.thinp_percent=90%", "dm.thinp_metapercent=2",
+		"dm.thinp_autoextend_threshold=70", "dm.thinp_autoextend_percent=25", "dm.directlvm_device_force=true"}); err != nil {
+		t.Fatal(err)
+	}
+	want := DirectLVMConfig{Device: "/dev/xvdf", ThinpPercent: 90, ThinpMetaPercent: 2, AutoExtendThreshold: 70, AutoExtendPercent: 25}
+	if c.DirectLVM == nil || *c.DirectLVM != want || !c.DirectLVMForce || c.Mode() != ModeAdopted {
+		t.Errorf("direct-lvm options = %+v (force %v, mode %s), want %+v, forced, adopted", c.DirectLVM, c.DirectLVMForce, c.Mode(), want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate = %v", err)
+	}
+	if got := adoptedName(c); got != "docker-thinpool" {
+		t.Errorf("direct-lvm pool name = %q, want docker-thinpool", got)
+	}
+	for _, tc := range []struct {
+		opts []string
+		want string
+	}{
+		{[]string{"dm.thinp_percent=90"}, "must provide device path in `dm.directlvm_device`"},
+		{[]string{"dm.directlvm_device=/dev/xvdf", "dm.thinp_percent=90"}, "must set both `dm.thinp_percent` and `dm.thinp_metapercent`"},
+		{[]string{"dm.directlvm_device=/dev/xvdf", "dm.thinp_percent=90", "dm.thinp_metapercent=20"}, "must not be greater than 100"},
+		{[]string{"dm.directlvm_device=/dev/xvdf", "dm.thinpooldev=x"}, "cannot setup direct-lvm when `dm.thinpooldev` is also specified"},
+		{[]string{"dm.directlvm_device=xvdf"}, "want an absolute device path"},
+	} {
+		c := defaultConfig(FSXFS)
+		err := c.ApplyStorageOpts(tc.opts)
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.opts, err, tc.want)
+		}
+	}
+	// Defaults fill in; the same setup is recognised however it is spelled.
+	a := DirectLVMConfig{Device: "/dev/xvdf"}
+	b := DirectLVMConfig{Device: "/dev/xvdf", ThinpPercent: 95, ThinpMetaPercent: 1, AutoExtendPercent: 20, AutoExtendThreshold: 80}
+	if !sameDirectLVM(&a, &b) || sameDirectLVM(&a, &DirectLVMConfig{Device: "/dev/xvdg"}) || sameDirectLVM(&a, nil) {
+		t.Errorf("sameDirectLVM does not compare normalized settings")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/dmctl/dmctl/dmctl"
@@ -161,6 +162,19 @@ func (p *Pool) loadRecord(opts OpenOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if cfg.ThinPoolDevice == "" && has {
+		// Docker's direct-lvm setup: its pool is docker-thinpool, and
+		// other settings were refused.
+		if sc, ok, err := p.store.ReadSetupConfig(); err != nil {
+			return err
+		} else if ok {
+			if cfg.DirectLVM != nil && !sameDirectLVM(cfg.DirectLVM, &sc) {
+				return errDirectLVMChanged
+			}
+			n := sc.Normalized()
+			cfg.DirectLVM = &n
+		}
+	}
 	if err := resolveConfig(p.env, &cfg); err != nil {
 		return err
 	}
@@ -215,7 +229,12 @@ func applyRuntimeOpts(cfg Config, opts []string, resolve func(*Config) error) (C
 				continue
 			}
 		}
-		if key == "dm.mkfsarg" || !sameCreation(cfg, probe) {
+		switch {
+		case strings.HasPrefix(key, "dm.directlvm") || strings.HasPrefix(key, "dm.thinp_"):
+			if !sameDirectLVM(cfg.DirectLVM, probe.DirectLVM) {
+				errs = append(errs, fmt.Errorf("storage option %s: %w", key, errDirectLVMChanged))
+			}
+		case key == "dm.mkfsarg" || !sameCreation(cfg, probe):
 			errs = append(errs, fmt.Errorf("storage option %s cannot be changed on an existing pool", key))
 		}
 	}
@@ -230,11 +249,14 @@ func sameCreation(a, b Config) bool {
 	return a.DataLoopSize == b.DataLoopSize && a.MetadataLoopSize == b.MetadataLoopSize &&
 		a.BlockSize == b.BlockSize && a.Filesystem == b.Filesystem && a.BaseSize == b.BaseSize &&
 		a.DataDevice == b.DataDevice && a.MetadataDevice == b.MetadataDevice &&
-		a.ThinPoolDevice == b.ThinPoolDevice
+		a.ThinPoolDevice == b.ThinPoolDevice && sameDirectLVM(a.DirectLVM, b.DirectLVM)
 }
 
 func adoptedName(cfg Config) string {
-	if cfg.Mode() == ModeAdopted {
+	switch {
+	case cfg.DirectLVM != nil:
+		return LVMDeviceName(directLVMVolume)
+	case cfg.Mode() == ModeAdopted:
 		return cfg.ThinPoolDevice
 	}
 	return ""
