@@ -95,21 +95,12 @@ func (c *Control) Create(name, uuid string, readOnly bool) (DeviceInfo, error) {
 	return rep.info, err
 }
 
-// checkName applies the kernel's rules for device names (dm-ioctl.c
-// check_name), so that a bad name fails with a clear message.
+// checkName applies the kernel's rules for device names (see
+// ValidateName), so that a bad name fails with a clear message that still
+// matches EINVAL.
 func checkName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: empty device name", unix.EINVAL)
-	case len(name) >= nameLen:
-		return fmt.Errorf("%w: device name longer than %d bytes", unix.EINVAL, nameLen-1)
-	case name == "." || name == ".." || name == "control":
-		return fmt.Errorf("%w: reserved device name", unix.EINVAL)
-	}
-	for _, ch := range []byte(name) {
-		if ch == '/' {
-			return fmt.Errorf("%w: device name contains '/'", unix.EINVAL)
-		}
+	if err := ValidateName(name); err != nil {
+		return fmt.Errorf("%w: %w", unix.EINVAL, err)
 	}
 	return nil
 }
@@ -151,7 +142,11 @@ func (c *Control) Suspend(name string, opts SuspendOptions) (DeviceInfo, error) 
 // Resume resumes the device, making an inactive table live if one was
 // loaded, and makes sure /dev/mapper/<name> exists.
 func (c *Control) Resume(name string) (DeviceInfo, error) {
-	rep, err := c.run(&request{cmd: unix.DM_DEV_SUSPEND, op: "resume", name: name})
+	return c.resume(name, 0)
+}
+
+func (c *Control) resume(name string, flags Flags) (DeviceInfo, error) {
+	rep, err := c.run(&request{cmd: unix.DM_DEV_SUSPEND, op: "resume", name: name, flags: flags})
 	if err != nil {
 		return rep.info, wrapNoDevice(err)
 	}
@@ -164,8 +159,15 @@ func (c *Control) Resume(name string) (DeviceInfo, error) {
 // Remove removes the device and its /dev/mapper node. With Deferred, a
 // busy device is removed when its last opener closes it (the returned info
 // then reports DeferredRemove). With Retry, a busy device is tried again for
-// a bounded time.
+// a bounded time. With Force, the live table is first replaced by an error
+// target of the same size, resumed without flushing or freezing, as
+// dmsetup remove --force does: whoever still has the device open gets I/O
+// errors instead of hanging, and the removal goes through once they close
+// it.
 func (c *Control) Remove(name string, opts RemoveOptions) (DeviceInfo, error) {
+	if opts.Force {
+		c.wipeTable(name)
+	}
 	r := &request{cmd: unix.DM_DEV_REMOVE, op: "remove", name: name}
 	if opts.Deferred {
 		r.flags |= flagDeferredRemove
@@ -186,6 +188,30 @@ func (c *Control) Remove(name string, opts RemoveOptions) (DeviceInfo, error) {
 		c.removeNode(name)
 	}
 	return rep.info, nil
+}
+
+// wipeTable replaces the device's live table with an error target of the
+// same length and makes it live without flushing or freezing (dmsetup's
+// _error_device). Like dmsetup, it is best effort: a device without a
+// table, or one that cannot be reloaded, is left to the removal.
+func (c *Control) wipeTable(name string) {
+	_, table, err := c.Table(name, StatusOptions{})
+	if err != nil {
+		return
+	}
+	var length uint64
+	for _, t := range table {
+		length += t.Length
+	}
+	if length == 0 {
+		return
+	}
+	if _, err := c.Load(name, []Target{{Start: 0, Length: length, Type: "error"}}, false); err != nil {
+		return
+	}
+	if _, err := c.resume(name, flagNoFlush|flagSkipLockFS); err != nil {
+		_, _ = c.ClearTable(name)
+	}
 }
 
 // RemoveAll removes every device that is not open (DM_REMOVE_ALL), and

@@ -28,6 +28,8 @@ func TestLayout(t *testing.T) {
 		{"offsetof(dm_ioctl, data)", offData, 305},
 		{"DM_NAME_LEN", nameLen, 128},
 		{"DM_UUID_LEN", uuidLen, 129},
+		{"MaxNameLen+1", MaxNameLen + 1, 128},
+		{"MaxUUIDLen+1", MaxUUIDLen + 1, 129},
 		{"sizeof(struct dm_target_spec)", specSize, 40},
 		{"offsetof(dm_target_spec, sector_start)", offSpecStart, 0},
 		{"offsetof(dm_target_spec, length)", offSpecLength, 8},

@@ -153,6 +153,7 @@ type SuspendOptions struct {
 type RemoveOptions struct {
 	Deferred bool // remove when the last opener closes (DM_DEFERRED_REMOVE)
 	Retry    bool // retry for a bounded time while the device is busy
+	Force    bool // first make the table fail all I/O (dmsetup remove --force)
 }
 
 // StatusOptions select what a status or table request reads.
