@@ -12,8 +12,11 @@ import (
 // TrimOptions modify Trim.
 type TrimOptions struct {
 	// DryRun reports what would be reclaimed without changing anything:
-	// no FITRIM, no hole punched, no discard; the pool is still suspended
-	// briefly so that the free blocks it counts are the committed ones.
+	// no FITRIM, no hole punched, no discard, no suspend. The free blocks
+	// are read through a metadata snapshot (reserve_metadata_snap commits
+	// first): the data blocks no thin device maps, which is what the data
+	// space map counts free; a loop pool's data file is asked which of
+	// those ranges still hold data (SEEK_DATA).
 	DryRun bool
 	// NoFSTrim skips the FITRIM of the pool's mounted thin devices.
 	NoFSTrim bool
@@ -29,8 +32,8 @@ type TrimResult struct {
 	FreeBytes       uint64            // the same in bytes
 	Runs            int               // free runs punched or discarded
 	AllocatedBefore uint64            // loop pools: the data file's allocated bytes before
-	AllocatedAfter  uint64            // and after
-	Suspended       time.Duration     // how long the pool was suspended
+	AllocatedAfter  uint64            // and after (with DryRun: what it would be)
+	Suspended       time.Duration     // how long the pool was suspended (0 with DryRun)
 	DataFile        string            // loop pools: the data file holes were punched in
 	DataDevice      string            // block pools: the device discards went to
 }
@@ -53,6 +56,9 @@ func (r TrimResult) Reclaimed() uint64 {
 // device; the pool is always resumed.
 func (p *Pool) Trim(opts TrimOptions) (res TrimResult, retErr error) {
 	res.FSTrimmed = map[string]uint64{}
+	if opts.DryRun {
+		return p.trimDryRun(opts)
+	}
 	if err := p.writable(); err != nil {
 		return res, err
 	}
@@ -156,4 +162,81 @@ func blockPath(dev dmctl.Dev) string {
 		return ""
 	}
 	return "/dev/" + name
+}
+
+// trimDryRun is Trim with DryRun: it reads the free data blocks through a
+// metadata snapshot, changing nothing and leaving the pool running.
+func (p *Pool) trimDryRun(opts TrimOptions) (res TrimResult, retErr error) {
+	res.FSTrimmed = map[string]uint64{}
+	if err := p.requireActive(); err != nil {
+		return res, err
+	}
+	_, table, err := p.poolTable()
+	if err != nil {
+		return res, err
+	}
+	st, err := p.poolStatus()
+	if err != nil {
+		return res, err
+	}
+	blockBytes := table.BlockSectors * SectorBytes
+	metaPath, dataPath := blockPath(table.MetadataDev), blockPath(table.DataDev)
+	if metaPath == "" || dataPath == "" {
+		return res, fmt.Errorf("pool %s: cannot find the nodes of its devices %s and %s", p.names.Pool, table.MetadataDev, table.DataDev)
+	}
+	var data *dmctl.DataMap
+	if loop, err := dmctl.LoopStatus(dataPath); err == nil && loop.BackingFile != "" {
+		res.DataFile = loop.BackingFile
+		if res.AllocatedBefore, err = dmctl.AllocatedBytes(loop.BackingFile); err != nil {
+			return res, err
+		}
+		if data, err = dmctl.OpenDataMap(loop.BackingFile); err != nil {
+			return res, err
+		}
+		defer data.Close()
+	} else {
+		res.DataDevice = dataPath
+	}
+	if _, err := p.env.DM.Message(p.names.Pool, 0, "reserve_metadata_snap"); err != nil {
+		return res, fmt.Errorf("pool %s: %w", p.names.Pool, err)
+	}
+	defer func() {
+		if _, err := p.env.DM.Message(p.names.Pool, 0, "release_metadata_snap"); err != nil {
+			retErr = errors.Join(retErr, fmt.Errorf("pool %s: %w", p.names.Pool, err))
+		}
+	}()
+	md, err := thinmeta.OpenDevice(metaPath)
+	if err != nil {
+		return res, fmt.Errorf("read pool %s metadata on %s: %w", p.names.Pool, metaPath, err)
+	}
+	defer md.Close()
+	snap, err := md.Snapshot()
+	if err != nil {
+		return res, fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
+	}
+	if snap.Superblock().DataBlockSize != uint32(table.BlockSectors) {
+		return res, fmt.Errorf("pool %s: metadata block size %d sectors differs from the table's %d",
+			p.names.Pool, snap.Superblock().DataBlockSize, table.BlockSectors)
+	}
+	total := st.TotalDataBlocks - st.UsedDataBlocks
+	var reclaimable uint64
+	err = snap.UnmappedDataRuns(st.TotalDataBlocks, func(first, n uint64) error {
+		res.FreeBlocks += n
+		res.Runs++
+		if opts.Progress != nil {
+			defer opts.Progress(res.FreeBlocks, total)
+		}
+		if data == nil {
+			return nil
+		}
+		held, err := data.DataBytes(first*blockBytes, n*blockBytes)
+		reclaimable += held
+		return err
+	})
+	res.FreeBytes = res.FreeBlocks * blockBytes
+	res.AllocatedAfter = res.AllocatedBefore - min(reclaimable, res.AllocatedBefore)
+	if err != nil {
+		return res, fmt.Errorf("trim pool %s (dry run): %w", p.names.Pool, err)
+	}
+	return res, nil
 }

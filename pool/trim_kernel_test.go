@@ -89,6 +89,9 @@ func TestKernelTrim(t *testing.T) {
 	if dry.FreeBytes < 3*perDevice {
 		t.Errorf("dry run FreeBytes = %d, want >= %d", dry.FreeBytes, 3*perDevice)
 	}
+	if dry.Suspended != 0 {
+		t.Errorf("dry run suspended the pool for %v", dry.Suspended)
+	}
 
 	res, err := p.Trim(pool.TrimOptions{})
 	if err != nil {
@@ -98,6 +101,14 @@ func TestKernelTrim(t *testing.T) {
 		res.Runs, res.FreeBytes, res.AllocatedBefore, res.AllocatedAfter, res.Suspended)
 	if want := uint64(3 * perDevice * 95 / 100); res.Reclaimed() < want {
 		t.Errorf("Trim() reclaimed %d bytes, want >= %d (95%% of what the deleted devices held)", res.Reclaimed(), want)
+	}
+	// The dry run, read through a metadata snapshot without suspending the
+	// pool, foretold the same free blocks and what they gave back, within 5%.
+	if dry.FreeBlocks != res.FreeBlocks || dry.Runs != res.Runs {
+		t.Errorf("dry run found %d free blocks in %d runs, the trim %d in %d", dry.FreeBlocks, dry.Runs, res.FreeBlocks, res.Runs)
+	}
+	if d, r := float64(dry.Reclaimed()), float64(res.Reclaimed()); d < r*0.95 || d > r*1.05 {
+		t.Errorf("dry run foretold %d bytes reclaimed, the trim reclaimed %d: not within 5%%", dry.Reclaimed(), res.Reclaimed())
 	}
 	for id, want := range sums {
 		if _, err := p.ActivateDevice(id); err != nil {

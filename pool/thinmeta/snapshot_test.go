@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -180,5 +181,53 @@ func TestNoSnapshot(t *testing.T) {
 	}
 	if _, err := OpenSnapshot(bytes.NewReader(img), int64(len(img))); !errors.Is(err, ErrNoMetadataSnap) {
 		t.Errorf("OpenSnapshot() = %v, want ErrNoMetadataSnap", err)
+	}
+}
+
+// TestUnmappedDataRuns checks that the free runs derived from the mappings
+// alone (what a metadata snapshot offers) are the data space map's.
+func TestUnmappedDataRuns(t *testing.T) {
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			m := openImage(t, loadImage(t, name))
+			var fromSpaceMap, fromMappings [][2]uint64
+			if err := m.FreeDataRuns(func(start, length uint64) error {
+				fromSpaceMap = append(fromSpaceMap, [2]uint64{start, length})
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.UnmappedDataRuns(m.DataBlockCount(), func(start, length uint64) error {
+				fromMappings = append(fromMappings, [2]uint64{start, length})
+				return nil
+			}); err != nil {
+				t.Fatalf("UnmappedDataRuns() = %v", err)
+			}
+			if !slices.Equal(fromMappings, fromSpaceMap) {
+				t.Errorf("UnmappedDataRuns() = %v, want the space map's free runs %v", fromMappings, fromSpaceMap)
+			}
+			// A stop asked for by fn ends the walk with its error.
+			stop := errors.New("stop")
+			if err := m.UnmappedDataRuns(m.DataBlockCount(), func(uint64, uint64) error { return stop }); len(fromSpaceMap) > 0 && !errors.Is(err, stop) {
+				t.Errorf("UnmappedDataRuns(stopping fn) = %v, want %v", err, stop)
+			}
+		})
+	}
+	for _, nr := range []uint64{0, 1, 63, 64, 65, 200} {
+		m := openImage(t, loadImage(t, "empty"))
+		var got [][2]uint64
+		if err := m.UnmappedDataRuns(nr, func(start, length uint64) error {
+			got = append(got, [2]uint64{start, length})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := [][2]uint64{{0, nr}}
+		if nr == 0 {
+			want = nil
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("empty pool: UnmappedDataRuns(%d) = %v, want %v", nr, got, want)
+		}
 	}
 }
