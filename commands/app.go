@@ -7,19 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/dmctl/dmctl/format"
 )
 
-// version is set at build time (-ldflags -X).
-var version = "dev"
-
-// Exit codes, documented in the man page.
+// Exit codes, documented in the man page. check has one more,
+// ExitCheckNotRun, so that a script can tell "problems found" (1) from
+// "could not look" (3).
 const (
-	ExitOK      = 0 // success
-	ExitFailure = 1 // the operation failed
-	ExitUsage   = 2 // bad command line
+	ExitOK          = 0 // success
+	ExitFailure     = 1 // the operation failed; check: the pool is inconsistent
+	ExitUsage       = 2 // bad command line
+	ExitCheckNotRun = 3 // check could not run to the end
 )
 
 // NewApp builds the dmctl command line. Output goes to out, errors to
@@ -28,7 +31,7 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "dmctl",
 		Usage:   "drive device-mapper and run Docker-style thin pools, without libdevmapper",
-		Version: version,
+		Version: dmctlVersion(),
 		Description: "dmctl talks to the kernel's device-mapper through /dev/mapper/control directly. " +
 			"It speaks dmsetup's verbs (with --output dmsetup, byte for byte) and builds, inspects and " +
 			"repairs thin-provisioning pools laid out as Docker's devicemapper storage driver laid them out.",
@@ -83,28 +86,83 @@ func setUsageErrors(c *cli.Command) {
 	}
 }
 
-// Main runs the app on args and returns the process exit code. Errors are
-// one line on errOut, prefixed "dmctl: ".
+// Main runs the app on args and returns the process exit code: 0, 1 or
+// 2 (3 for a check that could not run), never another number. Errors are
+// one line on errOut, prefixed "dmctl: "; under --output dmsetup, errors
+// dmsetup has words for are printed in them (see dmsetupError).
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	app := NewApp(in, out, errOut)
-	args, err := normalizeArgs(app, args)
+	argv, err := normalizeArgs(app, args)
 	if err == nil {
-		err = app.Run(args)
+		if globalFlag(argv, flagQuiet) == "true" {
+			// --quiet: nothing but the error line below.
+			app.Writer, app.ErrWriter = io.Discard, io.Discard
+		}
+		err = app.Run(argv)
 	}
 	if err == nil {
 		return ExitOK
 	}
+	if k, _ := format.ParseKind(outputFromArgs(argv)); k == format.Dmsetup {
+		if text, ok := dmsetupError(err); ok {
+			fmt.Fprint(errOut, text)
+			return exitCode(err)
+		}
+	}
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	fmt.Fprintf(errOut, "dmctl: %s\n", msg)
+	return exitCode(err)
+}
+
+// exitCode maps an error to dmctl's exit codes. An exit code urfave/cli
+// chose itself (3 for an unknown help topic) is a usage error.
+func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) {
 		return ExitUsage
 	}
-	var ec cli.ExitCoder
-	if errors.As(err, &ec) && ec.ExitCode() != 0 {
-		return ec.ExitCode()
+	var ec exitError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	var lib cli.ExitCoder
+	if errors.As(err, &lib) && lib.ExitCode() != 0 {
+		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// exitError is a failure with an exit code of its own.
+type exitError struct {
+	err  error
+	code int
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+// outputFromArgs returns the --output of a normalised command line, else
+// $DMCTL_OUTPUT.
+func outputFromArgs(argv []string) string {
+	if v := globalFlag(argv, flagOutput); v != "" {
+		return v
+	}
+	return os.Getenv("DMCTL_OUTPUT")
+}
+
+// globalFlag returns the value of a global flag on a normalised command
+// line (the global flags come first, as --name=value), or "".
+func globalFlag(argv []string, name string) string {
+	var value string
+	for _, a := range argv[min(1, len(argv)):] {
+		if !strings.HasPrefix(a, "--") || a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			value = v
+		}
+	}
+	return value
 }
 
 // usageError is a bad command line: exit code 2.

@@ -18,16 +18,22 @@ func checkCommand() *cli.Command {
 			"in the pool's metadata (read online through a metadata snapshot) and the active device-mapper " +
 			"devices, and reports orphans and mismatches in either direction, interrupted transactions, " +
 			"devices whose deletion was deferred, low free space and a pool in read-only, failed or " +
-			"needs_check mode. It exits 1 when anything is found. --repair fixes what is safe and says what " +
-			"it did. It never deletes data it cannot prove dmctl made: a thin id that no device file names " +
-			"is reported and kept (it may be another program's, or a lost file's), and is deleted only when " +
-			"named with --delete-thin. In an adopted pool (dm.thinpooldev), shared with the tool that made " +
-			"it, such ids are reported as notices.",
-		Flags: []cli.Flag{
+			"needs_check mode. It exits 0 when all agree (notices aside), 1 when anything is found or a " +
+			"repair fails, 2 for a bad command line and 3 when it could not look (no pool, no device-mapper). " +
+			"--repair fixes what is safe and says what it did. It never deletes data it cannot prove dmctl " +
+			"made: a thin id that no device file names is reported and kept (it may be another program's, or " +
+			"a lost file's), and is deleted only when named with --delete-thin. In an adopted pool " +
+			"(dm.thinpooldev), shared with the tool that made it, such ids are reported as notices.\n\n" +
+			"Examples:\n" +
+			"  dmctl check\n" +
+			"  dmctl check --repair\n" +
+			"  dmctl check --repair --delete-thin 7\n" +
+			"  dmctl check --output json | jq -r '.findings[].kind'",
+		Flags: withFlags([]cli.Flag{
 			&cli.BoolFlag{Name: "repair", Usage: "fix what is safe to fix"},
 			multiFlag("delete-thin", "with --repair: also delete this orphan thin `ID` and its data (repeatable)"),
 			&cli.BoolFlag{Name: "yes", Usage: "with --repair: accepted for older scripts; thin ids are deleted only with --delete-thin"},
-		},
+		}, tableFlags()),
 		Action: func(c *cli.Context) error {
 			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
 				return err
@@ -46,60 +52,55 @@ func checkCommand() *cli.Command {
 			if len(deleteThin) > 0 && !c.Bool("repair") {
 				return usagef("check: --delete-thin goes with --repair")
 			}
-			kind, err := outputKind(c)
+			out, err := tableOutput(c, format.CheckTable)
 			if err != nil {
 				return err
 			}
+			var report pool.CheckReport
+			var repaired []string
+			repairFailed := false
 			// Opening for writing finishes or rolls back an open
 			// transaction: only --repair may do that.
-			return withPool(c, c.Bool("repair"), func(p *pool.Pool) error {
-				report, err := p.Check()
-				if err != nil {
+			err = withPool(c, c.Bool("repair"), func(p *pool.Pool) error {
+				var err error
+				if report, err = p.Check(); err != nil {
 					return err
 				}
-				var repaired []string
 				if c.Bool("repair") && !report.Consistent() {
-					repaired, err = p.Repair(report, deleteThin)
-					if err != nil {
+					if repaired, err = p.Repair(report, deleteThin); err != nil {
+						repairFailed = true
 						return err
 					}
 					if report, err = p.Check(); err != nil {
 						return err
 					}
 				}
-				if err := renderCheck(c, kind, report, repaired); err != nil {
-					return err
-				}
-				if !report.Consistent() {
-					return cli.Exit(fmt.Sprintf("check: pool %s: %d problem(s) found", report.Pool, report.Problems()), ExitFailure)
-				}
 				return nil
 			})
+			if err != nil {
+				if _, usage := err.(usageError); usage || repairFailed {
+					return err // bad command line (2), or a repair that failed (1)
+				}
+				return exitError{err: fmt.Errorf("check: could not run: %w", err), code: ExitCheckNotRun}
+			}
+			if err := format.Check(out, checkRecord(report, repaired)); err != nil {
+				return err
+			}
+			if !report.Consistent() {
+				return exitError{err: fmt.Errorf("check: pool %s: %d problem(s) found", report.Pool, report.Problems()), code: ExitFailure}
+			}
+			return nil
 		},
 	}
 }
 
-func renderCheck(c *cli.Context, kind format.Kind, r pool.CheckReport, repaired []string) error {
-	if kind == format.JSON {
-		return format.Rows(c.App.Writer, kind, nil, nil, struct {
-			pool.CheckReport
-			Repaired []string `json:"repaired"`
-		}{r, append([]string{}, repaired...)})
-	}
-	for _, s := range repaired {
-		fmt.Fprintf(c.App.Writer, "repaired: %s\n", s)
-	}
-	if r.Consistent() {
-		for _, f := range r.Findings {
-			fmt.Fprintf(c.App.Writer, "notice: %s %s: %s\n", f.Kind, f.Subject, f.Detail)
-		}
-		_, err := fmt.Fprintf(c.App.Writer, "pool %s: consistent (%d device files, %d thin ids, transaction %d)\n",
-			r.Pool, r.Devices, r.ThinIDs, r.TransactionID)
-		return err
-	}
-	rows := make([][]string, 0, len(r.Findings))
+// checkRecord turns check's report into its record.
+func checkRecord(r pool.CheckReport, repaired []string) format.CheckRecord {
+	out := format.CheckRecord{PoolName: r.Pool, Consistent: r.Consistent(), TransactionID: r.TransactionID,
+		ThinIDs: r.ThinIDs, DeviceFiles: r.Devices, Repaired: repaired}
 	for _, f := range r.Findings {
-		rows = append(rows, []string{f.Kind, f.Subject, f.Detail, orDash(f.Repair)})
+		out.Findings = append(out.Findings, format.CheckFinding{Kind: f.Kind, Subject: f.Subject, Detail: f.Detail,
+			Repair: format.OptString(f.Repair), DeletesData: f.DeletesData, Notice: f.Notice})
 	}
-	return format.Rows(c.App.Writer, kind, []string{"PROBLEM", "SUBJECT", "DETAIL", "REPAIR"}, rows, r.Findings)
+	return out
 }

@@ -11,14 +11,15 @@ func clearCommand() *cli.Command {
 		Name:      "clear",
 		Usage:     "drop a device's inactive table",
 		ArgsUsage: "NAME",
+		Description: "Examples:\n" +
+			"  dmctl load lin --table '0 8 zero' && dmctl clear lin",
+		Flags: selectFlags(),
 		Action: func(c *cli.Context) error {
-			args, err := exactArgs(c, 1, "NAME")
-			if err != nil {
-				return err
-			}
-			return withControl(func(ctl *dmctl.Control) error {
-				_, err := ctl.ClearTable(args[0])
-				return err
+			return withOneDevice(c, 0, 0, "NAME", func([]string) (deviceAction, error) {
+				return func(ctl *dmctl.Control, name string) error {
+					_, err := ctl.ClearTable(name)
+					return err
+				}, nil
 			})
 		},
 	}

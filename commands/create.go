@@ -13,10 +13,14 @@ func createCommand() *cli.Command {
 		ArgsUsage: "NAME [TABLE_FILE]",
 		Description: "The table comes from --table, from TABLE_FILE, or from standard input, one target a line " +
 			"(start length type params). With --notable the device is created without a table. " +
-			"A failed create leaves no device behind.",
+			"A failed create leaves no device behind.\n\n" +
+			"Examples:\n" +
+			"  dmctl create lin --table '0 2048 linear 7:0 0'\n" +
+			"  dmctl create zero1 -u ZERO-1 -r --table '0 8 zero'\n" +
+			"  dmctl create striped table.txt",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "table", Usage: "the table, targets separated by newlines or ';'"},
-			&cli.StringFlag{Name: "uuid", Aliases: []string{"u"}, Usage: "the device's uuid"},
+			&cli.StringFlag{Name: "table", Usage: "the `TABLE`, targets separated by newlines or ';'"},
+			&cli.StringFlag{Name: flagUUID, Aliases: []string{"u"}, Usage: "the device's `UUID`"},
 			&cli.BoolFlag{Name: "readonly", Aliases: []string{"r"}, Usage: "create the device read-only"},
 			&cli.BoolFlag{Name: "notable", Aliases: []string{"n"}, Usage: "create the device without a table"},
 		},
@@ -26,6 +30,12 @@ func createCommand() *cli.Command {
 				return err
 			}
 			name := args[0]
+			if err := checkNames(c, name); err != nil {
+				return err
+			}
+			if err := dmctl.ValidateUUID(c.String(flagUUID)); err != nil {
+				return usagef("create: %v", err)
+			}
 			var targets []dmctl.Target
 			if c.Bool("notable") {
 				if c.IsSet("table") || len(args) > 1 {
@@ -38,7 +48,7 @@ func createCommand() *cli.Command {
 				}
 			}
 			return withControl(func(ctl *dmctl.Control) error {
-				_, err := ctl.CreateDevice(name, c.String("uuid"), targets, c.Bool("readonly"))
+				_, err := ctl.CreateDevice(name, c.String(flagUUID), targets, c.Bool("readonly"))
 				return err
 			})
 		},

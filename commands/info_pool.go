@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,7 +13,7 @@ import (
 // poolInfo prints the pool report of --root: the devicemapper section of
 // `docker info`, then dmctl's own keys; in loop mode Docker's loopback
 // warning goes to standard error.
-func poolInfo(c *cli.Context, kind format.Kind) error {
+func poolInfo(c *cli.Context, out format.Output) error {
 	return withControl(func(ctl *dmctl.Control) error {
 		opts := pool.OpenOptions{NameWord: c.String(flagPrefix)}
 		p, err := pool.Open(c.String(flagRoot), poolEnv(ctl), opts)
@@ -26,24 +25,18 @@ func poolInfo(c *cli.Context, kind format.Kind) error {
 		if err != nil {
 			return err
 		}
-		d.LibraryVersion = toolVersion()
-		d.UdevSyncSupported = udevSync()
+		r := poolInfoRecord(&d)
 		if v, err := ctl.Version(); err == nil {
-			d.KernelDriverVersion = v.String()
+			r.DriverVersion = format.OptString(v.String())
 		}
 		if tv, err := ctl.TargetVersion("thin-pool"); err == nil {
-			d.ThinPoolTargetVersion = tv.Version.String()
+			r.ThinPoolTargetVersion = format.OptString(tv.Version.String())
 		}
-		if kind == format.JSON {
-			return format.KeyValues(c.App.Writer, kind, "", infoKVs(&d, kind))
-		}
-		// KeyValues would print "TITLE:"; docker info prints the driver
-		// on the title line, then the pairs indented by two spaces.
-		if _, err := fmt.Fprintln(c.App.Writer, "Storage Driver: devicemapper"); err != nil {
+		if err := format.PoolInfo(out, r); err != nil {
 			return err
 		}
-		if err := format.KeyValues(c.App.Writer, kind, "", infoKVs(&d, kind)); err != nil {
-			return err
+		if out.Kind == format.JSON {
+			return nil
 		}
 		for _, w := range d.Warnings() {
 			if _, err := fmt.Fprintln(c.App.ErrWriter, w); err != nil {
@@ -54,32 +47,54 @@ func poolInfo(c *cli.Context, kind format.Kind) error {
 	})
 }
 
-// infoKVs turns the report into key/value lines: Docker's text for
-// people, the stable snake_case keys and typed values for JSON.
-func infoKVs(d *pool.DockerInfo, kind format.Kind) []format.KV {
-	if kind == format.JSON {
-		pairs := d.JSONPairs()
-		kvs := make([]format.KV, 0, len(pairs))
-		for _, p := range pairs {
-			kvs = append(kvs, format.KV{Key: p.Key, Value: fmt.Sprint(p.Value), JSONKey: p.Key, JSONValue: p.Value})
+// poolInfoRecord turns the pool's facts into the report's record.
+//
+// "Udev Sync Supported" asks whether the tool synchronises with udev
+// through libdevmapper's cookie semaphores, so that udev has finished with
+// a device before it is used. dmctl does not: it waits a bounded time for
+// udev's /dev/mapper node and makes the node itself when udev does not (see
+// dmctl's nodes_linux.go). So it says false, as a static Docker did.
+func poolInfoRecord(d *pool.DockerInfo) format.PoolInfoRecord {
+	known := func(n uint64) *uint64 {
+		if d.SpaceUnknown {
+			return nil
 		}
-		return kvs
+		return &n
 	}
-	pairs := d.Pairs()
-	kvs := make([]format.KV, 0, len(pairs))
-	for _, p := range pairs {
-		kvs = append(kvs, format.KV{Key: "  " + p.Key, Value: fmt.Sprint(p.Value)})
+	r := format.PoolInfoRecord{
+		PoolName:                   d.PoolName,
+		Layout:                     string(pool.ModeDirect),
+		BlockSizeBytes:             d.BlockBytes,
+		BaseDeviceSizeBytes:        d.BaseDeviceSize,
+		BackingFilesystem:          d.BackingFilesystem,
+		UdevSyncSupported:          false, // see below
+		DataDevice:                 format.OptString(d.DataFile),
+		MetadataDevice:             format.OptString(d.MetadataFile),
+		DataLoopFile:               format.OptString(d.DataLoopFile),
+		MetadataLoopFile:           format.OptString(d.MetadataLoopFile),
+		DataUsedBytes:              known(d.DataUsed),
+		DataTotalBytes:             known(d.DataTotal),
+		DataAvailableBytes:         known(d.DataAvailable()),
+		MetadataUsedBytes:          known(d.MetadataUsed),
+		MetadataTotalBytes:         known(d.MetadataTotal),
+		MetadataAvailableBytes:     known(d.MetadataAvailable()),
+		MinFreeSpaceBytes:          known(d.MinFreeSpace),
+		DeferredRemovalEnabled:     d.DeferredRemovalEnabled,
+		DeferredDeletionEnabled:    d.DeferredDeletionEnabled,
+		DeferredDeletedDeviceCount: d.DeferredDeletedCount,
+		LibraryVersion:             libraryVersion(),
+		Mode:                       format.OptString(d.PoolMode),
+		TransactionID:              known(d.TransactionID),
+		Suspended:                  d.Suspended,
 	}
-	return kvs
-}
-
-// udevSync reports whether device nodes are synchronised with udev, as
-// dmctl does it: dmctl waits for udev's node when udev runs (and
-// DM_DISABLE_UDEV is unset) and makes the node itself otherwise.
-func udevSync() bool {
-	if os.Getenv("DM_DISABLE_UDEV") != "" {
-		return false
+	if !d.SpaceUnknown {
+		r.NeedsCheck = &d.PoolNeedsCheck
 	}
-	_, err := os.Stat("/run/udev/control")
-	return err == nil
+	switch {
+	case d.ThinPoolDevice:
+		r.Layout = string(pool.ModeAdopted)
+	case d.DataLoopFile != "":
+		r.Layout = string(pool.ModeLoop)
+	}
+	return r
 }

@@ -41,7 +41,10 @@ func deviceNames(args []string, ctl *dmctl.Control) (names []string, all bool, e
 	return names, true, nil
 }
 
-// readTable reads a table from --table, a file argument, or standard input.
+// readTable reads a table from --table, a file argument (args[fileArg]),
+// or standard input, before the kernel is asked anything. A file that
+// cannot be read fails (exit 1, as in dmsetup); a table that cannot be
+// parsed is a bad command line.
 func readTable(c *cli.Context, args []string, fileArg int) ([]dmctl.Target, error) {
 	var r io.Reader
 	switch {
@@ -55,7 +58,7 @@ func readTable(c *cli.Context, args []string, fileArg int) ([]dmctl.Target, erro
 	case len(args) > fileArg:
 		f, err := os.Open(args[fileArg])
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: table file: %w", c.Command.Name, err)
 		}
 		defer f.Close()
 		r = f
@@ -72,16 +75,12 @@ func readTable(c *cli.Context, args []string, fileArg int) ([]dmctl.Target, erro
 	return targets, nil
 }
 
-// isTerminal reports whether r (or a writer) is a character device: a
-// terminal, where waiting for a table would only hang and where progress
-// is worth showing.
+// isTerminal reports whether r (or a writer) is a terminal (not merely a
+// character device such as /dev/null): where waiting for a table would only
+// hang and where progress is worth showing.
 func isTerminal(r any) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && dmctl.IsTerminal(f)
 }
 
 // renderGathered prints what was gathered of the named devices even when
@@ -99,23 +98,55 @@ func renderGathered(gathered int, gatherErr error, render func() error) error {
 // forEach runs fn on each name and joins the failures, so that one bad
 // name does not stop the others (as dmsetup does).
 func forEach(names []string, fn func(string) error) error {
-	var failed []string
-	var first error
+	var errs []error
 	for _, n := range names {
 		if err := fn(n); err != nil {
-			if first == nil {
-				first = err
-			}
-			failed = append(failed, err.Error())
+			errs = append(errs, err)
 		}
 	}
-	if len(failed) == 1 {
-		return first
+	return errors.Join(errs...)
+}
+
+// deviceAction acts on one device, named.
+type deviceAction func(ctl *dmctl.Control, name string) error
+
+// withOneDevice runs a command that acts on one device, named by its first
+// argument or selected by -u or -j and -m, and takes between minRest and
+// maxRest more arguments (maxRest < 0: any number). prepare gets those and
+// does every check that needs no kernel; the device-mapper control node is
+// opened only after it succeeded.
+func withOneDevice(c *cli.Context, minRest, maxRest int, names string, prepare func(rest []string) (deviceAction, error)) error {
+	args := c.Args().Slice()
+	sel, selected, err := deviceSelection(c, nil)
+	if err != nil {
+		return err
 	}
-	if len(failed) > 1 {
-		return fmt.Errorf("%s", strings.Join(failed, "; "))
+	var name string
+	rest := args
+	if !selected {
+		if len(args) == 0 {
+			return usagef("%s: want %s, got no arguments", c.Command.FullName(), names)
+		}
+		name, rest = args[0], args[1:]
+		if err := checkNames(c, name); err != nil {
+			return err
+		}
 	}
-	return nil
+	if len(rest) < minRest || maxRest >= 0 && len(rest) > maxRest {
+		return usagef("%s: want %s, got %d argument(s)", c.Command.FullName(), names, len(args))
+	}
+	act, err := prepare(rest)
+	if err != nil {
+		return err
+	}
+	return withControl(func(ctl *dmctl.Control) error {
+		if selected {
+			if name, err = sel.name(ctl); err != nil {
+				return err
+			}
+		}
+		return act(ctl, name)
+	})
 }
 
 // skipVanished makes fn ignore a device that went away between the

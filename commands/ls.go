@@ -14,17 +14,40 @@ func lsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
 		Usage: "list devices; --tree shows them lsblk-like, from backing files and disks down to thin devices",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "target", Usage: "only devices with a target of this type"},
+		Description: "With --output dmsetup, -o takes dmsetup ls's devno, blkdevname or devname; otherwise it " +
+			"selects the table's columns.\n\n" +
+			"Examples:\n" +
+			"  dmctl ls\n" +
+			"  dmctl ls --target thin-pool -o name --noheadings\n" +
+			"  dmctl ls --tree\n" +
+			"  dmctl --output dmsetup ls -o blkdevname",
+		Flags: withFlags([]cli.Flag{
+			&cli.StringFlag{Name: "target", Usage: "only devices with a target of this `TYPE`"},
 			&cli.BoolFlag{Name: "tree", Usage: "show the device tree with lsblk's columns and pool usage"},
-		},
+		}, tableFlags()),
 		Action: func(c *cli.Context) error {
 			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			view := format.ListTable
+			if c.Bool("tree") {
+				view = format.TreeTable
+			}
+			out, err := tableOutput(c, view)
 			if err != nil {
 				return err
+			}
+			var style format.ListStyle
+			if out.Kind == format.Dmsetup {
+				switch o := out.Table.Columns; o {
+				case "", "devno":
+				case "blkdevname":
+					style.Names = format.BlkDevName
+				case "devname":
+					style.Names = format.DevName
+				default:
+					return usagef("ls: -o %q: dmsetup ls takes devno, blkdevname or devname", o)
+				}
 			}
 			return withControl(func(ctl *dmctl.Control) error {
 				if c.Bool("tree") {
@@ -32,27 +55,28 @@ func lsCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					return format.Tree(c.App.Writer, kind, roots)
+					return format.Tree(out, roots)
 				}
-				entries, err := ctl.List(dmctl.ListOptions{UUIDs: kind != format.Dmsetup})
+				entries, err := ctl.List(dmctl.ListOptions{UUIDs: out.Kind != format.Dmsetup})
 				if err != nil {
 					return err
 				}
 				typ := c.String("target")
-				if typ != "" {
-					kept := entries[:0]
-					for _, e := range entries {
+				recs := make([]format.ListRecord, 0, len(entries))
+				for _, e := range entries {
+					if typ != "" {
 						_, table, err := ctl.Table(e.Name, dmctl.StatusOptions{})
-						if err != nil {
-							continue // removed meanwhile
-						}
-						if len(filterTargets(table, typ)) > 0 {
-							kept = append(kept, e)
+						if err != nil || len(filterTargets(table, typ)) == 0 {
+							continue // removed meanwhile, or no such target
 						}
 					}
-					entries = kept
+					recs = append(recs, format.ListRecordOf(e))
 				}
-				return format.List(c.App.Writer, kind, entries, format.ListStyle{Target: typ})
+				if len(entries) == 0 {
+					typ = "" // dmsetup says "No devices found" when there are none at all
+				}
+				style.Target = typ
+				return format.List(out, recs, style)
 			})
 		},
 	}
@@ -104,7 +128,7 @@ func deviceTree(ctl *dmctl.Control) ([]format.TreeNode, error) {
 		seen[dev] = true
 		n := build(dev, 0)
 		if loop, err := dmctl.LoopStatus("/dev/" + dmctl.BlockName(dev)); err == nil && loop.BackingFile != "" {
-			roots = append(roots, format.TreeNode{Name: loop.BackingFile, Size: fileSize(loop.BackingFile),
+			roots = append(roots, format.TreeNode{Name: loop.BackingFile, SizeBytes: fileSize(loop.BackingFile),
 				Type: "file", Children: []format.TreeNode{n}})
 			return
 		}
@@ -126,21 +150,23 @@ func deviceTree(ctl *dmctl.Control) ([]format.TreeNode, error) {
 }
 
 func dmNode(v deviceView) format.TreeNode {
-	n := format.TreeNode{Name: v.Info.Name, MajMin: v.Info.Dev.String(), Size: v.Size,
-		ReadOnly: v.Info.ReadOnly(), Type: orDash(v.Type), Mountpoint: strings.Join(v.Mounted, ",")}
+	n := format.TreeNode{Name: v.Info.Name, SizeBytes: v.Size, ReadOnly: v.Info.ReadOnly(),
+		Type: orDash(v.Type), Mountpoints: v.Mounted}
+	n.SetDev(v.Info.Dev.Major(), v.Info.Dev.Minor())
 	if p := v.Pool; p != nil && !p.Failed {
-		n.Data = &format.Usage{Used: p.DataUsedBytes, Total: p.DataTotalBytes}
-		n.Meta = &format.Usage{Used: p.MetaUsedBytes, Total: p.MetaTotalBytes}
+		n.SetData(p.DataUsedBytes, p.DataTotalBytes)
+		n.SetMetadata(p.MetaUsedBytes, p.MetaTotalBytes)
 	}
 	if t := v.Thin; t != nil && !t.Failed {
-		n.Data = &format.Usage{Used: t.MappedSectors * 512}
+		n.SetData(t.MappedSectors*512, v.Size)
 	}
 	return n
 }
 
 func blockNode(dev dmctl.Dev) format.TreeNode {
 	name := dmctl.BlockName(dev)
-	n := format.TreeNode{Name: name, MajMin: dev.String(), Type: "disk"}
+	n := format.TreeNode{Name: name, Type: "disk"}
+	n.SetDev(dev.Major(), dev.Minor())
 	if name == "" {
 		n.Name = dev.String()
 		return n
@@ -150,7 +176,7 @@ func blockNode(dev dmctl.Dev) format.TreeNode {
 	} else if _, err := filepath.EvalSymlinks("/sys/class/block/" + name + "/partition"); err == nil {
 		n.Type = "part"
 	}
-	n.Size, _ = dmctl.DeviceSize("/dev/" + name)
+	n.SizeBytes, _ = dmctl.DeviceSize("/dev/" + name)
 	return n
 }
 

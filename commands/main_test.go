@@ -137,11 +137,50 @@ func TestUsageExitCodes(t *testing.T) {
 		{"wait", "a", "1", "2"},
 		{"--output", "yaml", "targets"},
 		{"create", "--table", "0 8", "a"},
+		{"create", "a/b", "--table", "0 8 zero"},
+		{"create", "control", "--table", "0 8 zero"},
+		{"create", strings.Repeat("n", 128), "--table", "0 8 zero"},
+		{"create", "a", "-u", strings.Repeat("u", 129), "--table", "0 8 zero"},
+		{"info", "a/b"},
+		{"status", "..", "x"},
+		{"remove", "a", "-u", "U"},
+		{"remove", "-j", "253"},
+		{"remove", "-j", "x", "-m", "1"},
+		{"suspend", "-u", "U", "-m", "2"},
+		{"wait", "a", "abc"},
+		{"wait", "-u", "U", "abc"},
+		{"message", "-u", "U", "x", "create_thin", "0"},
+		{"rename", "a", "--setuuid", strings.Repeat("u", 129)},
+		{"info", "-c", "-o", "name,frob"},
+		{"info", "-c", "-o", "name,"},
+		{"info", "-o", "frob", "a"},
+		{"info", "--nameprefixes", "a"},
+		{"info", "-o", "name"},
+		{"ls", "-o", "frob"},
+		{"--output", "dmsetup", "ls", "-o", "frob"},
+		{"status", "-o", "+frob"},
+		{"table", "-o", "name,frob"},
+		{"--output", "dmsetup", "deps", "-o", "uuid"},
+		{"targets", "-o", "version,uuid"},
+		{"snapshot", "ls", "-o", "frob"},
+		{"pool", "ls", "-o", "frob"},
+		{"check", "-o", "frob"},
+		{"pool", "frob"},
+		{"snapshot", "frob"},
+		{"pool", "help", "frob"},
+		{"version", "extra"},
+		{"mount", "a/b"},
+		{"snapshot", "create", "ok", "--origin", "bad/origin"},
+		{"snapshot", "rm", "ok", ".hidden"},
 	}
+	root := t.TempDir()
 	for _, args := range tests {
-		_, errOut, code := run(t, args...)
+		out, errOut, code := run(t, append([]string{"--root", root}, args...)...)
 		if code != commands.ExitUsage {
 			t.Errorf("Main(%q) = %d, want %d (stderr %q)", args, code, commands.ExitUsage, errOut)
+		}
+		if out != "" {
+			t.Errorf("Main(%q) printed %q, want nothing on standard output", args, out)
 		}
 		checkErrorLine(t, strings.Join(args, " "), errOut)
 	}

@@ -1,13 +1,13 @@
 package commands
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/dmctl/dmctl/dmctl"
+	"github.com/dmctl/dmctl/format"
 )
 
 func messageCommand() *cli.Command {
@@ -16,26 +16,29 @@ func messageCommand() *cli.Command {
 		Usage:     "send a message to the target at SECTOR of a device, and print its reply",
 		ArgsUsage: "NAME SECTOR MESSAGE...",
 		Description: "For a thin pool: create_thin ID, create_snap ID ORIGIN_ID, delete ID, " +
-			"set_transaction_id OLD NEW, reserve_metadata_snap, release_metadata_snap.",
+			"set_transaction_id OLD NEW, reserve_metadata_snap, release_metadata_snap.\n\n" +
+			"Examples:\n" +
+			"  dmctl message POOL 0 create_thin 7\n" +
+			"  dmctl message POOL 0 set_transaction_id 3 4",
+		Flags: selectFlags(),
 		Action: func(c *cli.Context) error {
-			args, err := minArgs(c, 3, -1, "NAME SECTOR MESSAGE...")
-			if err != nil {
-				return err
-			}
-			sector, err := strconv.ParseUint(args[1], 10, 64)
-			if err != nil {
-				return usagef("message: bad sector %q", args[1])
-			}
-			msg := strings.Join(args[2:], " ")
-			return withControl(func(ctl *dmctl.Control) error {
-				out, err := ctl.Message(args[0], sector, msg)
+			return withOneDevice(c, 2, -1, "NAME SECTOR MESSAGE...", func(rest []string) (deviceAction, error) {
+				sector, err := strconv.ParseUint(rest[0], 10, 64)
 				if err != nil {
-					return err
+					return nil, usagef("message: bad sector %q", rest[0])
 				}
-				if out != "" {
-					_, err = fmt.Fprintln(c.App.Writer, out)
+				out, err := outputOf(c)
+				if err != nil {
+					return nil, err
 				}
-				return err
+				msg := strings.Join(rest[1:], " ")
+				return func(ctl *dmctl.Control, name string) error {
+					reply, err := ctl.Message(name, sector, msg)
+					if err != nil {
+						return err
+					}
+					return format.Message(out, format.MessageRecord{Reply: format.OptString(reply)})
+				}, nil
 			})
 		},
 	}

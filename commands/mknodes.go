@@ -11,17 +11,20 @@ func mknodesCommand() *cli.Command {
 		Name:      "mknodes",
 		Usage:     "make /dev/mapper right: create missing nodes, remove stale ones",
 		ArgsUsage: "[NAME...]",
+		Description: "Examples:\n" +
+			"  dmctl mknodes\n" +
+			"  dmctl mknodes lin",
 		Action: func(c *cli.Context) error {
 			args, err := minArgs(c, 0, -1, "[NAME...]")
 			if err != nil {
 				return err
 			}
+			if err := checkNames(c, args...); err != nil {
+				return err
+			}
 			return withControl(func(ctl *dmctl.Control) error {
 				if len(args) == 0 {
-					if err := ctl.MakeNodes(); err != nil {
-						return err
-					}
-					return nil
+					return ctl.MakeNodes()
 				}
 				return forEach(args, ctl.MakeNode)
 			})

@@ -18,8 +18,9 @@ const flagStorageOpt = "storage-opt"
 func poolCommands() []*cli.Command {
 	return []*cli.Command{
 		{
-			Name:  "pool",
-			Usage: "create, activate, grow and remove the thin pool of --root (Docker's devicemapper layout)",
+			Name:   "pool",
+			Usage:  "create, activate, grow and remove the thin pool of --root (Docker's devicemapper layout)",
+			Action: groupAction,
 			Subcommands: []*cli.Command{
 				poolCreateCommand(),
 				poolActivateCommand(),
@@ -90,11 +91,22 @@ func withPool(c *cli.Context, write bool, fn func(*pool.Pool) error) error {
 	})
 }
 
-// checkIDs rejects ids that cannot name a thin device (exit 2).
+// checkIDs rejects ids that cannot name a thin device of the pool (exit
+// 2); the pool's prefix decides how long an id may be.
 func checkIDs(p *pool.Pool, ids ...string) error {
+	return validateIDs(p.Names(), ids...)
+}
+
+// preCheckIDs rejects ids that cannot name any thin device, before
+// anything is opened.
+func preCheckIDs(ids ...string) error {
+	return validateIDs(pool.Names{}, ids...)
+}
+
+func validateIDs(n pool.Names, ids ...string) error {
 	var errs []error
 	for _, id := range ids {
-		if err := p.Names().ValidateID(id); err != nil {
+		if err := n.ValidateID(id); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -102,6 +114,15 @@ func checkIDs(p *pool.Pool, ids ...string) error {
 		return usagef("%v", errors.Join(errs...))
 	}
 	return nil
+}
+
+// groupAction runs when a command group (pool, snapshot) is given no known
+// subcommand: its help without one, a usage error for an unknown one.
+func groupAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowSubcommandHelp(c)
+	}
+	return usagef("%s: unknown command %q (see dmctl %s --help)", c.Command.FullName(), c.Args().First(), c.Command.FullName())
 }
 
 // withControlEnv opens the control node and hands fn the pool environment

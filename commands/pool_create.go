@@ -16,12 +16,18 @@ func poolCreateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "create",
 		Usage: "make the thin pool of --root and its base device, as Docker's driver did on first start",
-		Description: "By default the pool lives in two sparse files under <root>/devicemapper attached to loop " +
+		Description: "By default the pool lives in two sparse files under ROOT/devicemapper attached to loop " +
 			"devices. --data-dev and --metadata-dev build it on block devices instead; --thinpooldev adopts " +
 			"an existing empty thin pool (NAME, /dev/mapper/NAME or LVM's /dev/VG/LV); --directlvm-device sets " +
 			"an LVM thin pool up on a block device as Docker 17.06+ did (pvcreate, vgcreate docker, lvcreate " +
 			"thinpool and thinpoolmeta, lvconvert with 512K chunks, the docker-thinpool autoextend profile) and " +
-			"adopts it. --storage-opt options in Docker's spelling are applied after the flags.",
+			"adopts it. --storage-opt options in Docker's spelling are applied after the flags.\n\n" +
+			"Examples:\n" +
+			"  dmctl pool create\n" +
+			"  dmctl pool create --data-size 20G --fs ext4 --storage-opt dm.basesize=20G\n" +
+			"  dmctl pool create --data-dev /dev/sdb --metadata-dev /dev/sdc\n" +
+			"  dmctl pool create --directlvm-device /dev/xvdf\n" +
+			"  dmctl --output json pool create | jq -r .base_device_path",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data-size", Usage: "size of the sparse data file (loop pools)", Value: "100G"},
 			&cli.StringFlag{Name: "metadata-size", Usage: "size of the sparse metadata file (loop pools)", Value: "2G"},
@@ -51,7 +57,7 @@ func poolCreateCommand() *cli.Command {
 			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			out, err := outputOf(c)
 			if err != nil {
 				return err
 			}
@@ -66,7 +72,7 @@ func poolCreateCommand() *cli.Command {
 					return err
 				}
 				defer p.Close()
-				return renderPoolMade(c, kind, p)
+				return renderPoolMade(out, p)
 			})
 		},
 	}
@@ -163,13 +169,24 @@ func parsePercent(s string) (uint32, error) {
 
 // renderPoolMade prints what a new (or activated) pool is: its names and
 // where it lives.
-func renderPoolMade(c *cli.Context, kind format.Kind, p *pool.Pool) error {
-	kvs := []format.KV{
-		{Key: "Pool", Value: p.Names().Pool, JSONKey: "pool_name"},
-		{Key: "Mode", Value: string(p.Mode()), JSONKey: "mode"},
-		{Key: "Root", Value: p.Root(), JSONKey: "root"},
-		{Key: "Prefix", Value: p.Names().Prefix, JSONKey: "prefix"},
-		{Key: "Base Device", Value: p.DevicePath(pool.BaseID), JSONKey: "base_device"},
+func renderPoolMade(out format.Output, p *pool.Pool) error {
+	s, err := p.Summary()
+	if err != nil {
+		return err
 	}
-	return format.KeyValues(c.App.Writer, kind, "", kvs)
+	return format.Pool(out, poolRecord(s))
+}
+
+// poolRecord turns a pool's summary into its record.
+func poolRecord(s pool.Summary) format.PoolRecord {
+	r := format.PoolRecord{PoolName: s.Name, Prefix: s.Prefix, Layout: string(s.Mode), Active: s.Active,
+		DockerRoot: s.DockerRoot, Devices: s.Devices, Root: s.Root,
+		DataDevice: format.OptString(s.DataDevice), MetadataDevice: format.OptString(s.MetadataDevice),
+		DataLoopFile: format.OptString(s.DataFile), MetadataLoopFile: format.OptString(s.MetadataFile),
+		BaseDevicePath: dmctl.NodePath(pool.NewNames(s.Prefix, "").Device(pool.BaseID))}
+	if s.BlockSize > 0 {
+		bs := s.BlockSize
+		r.BlockSizeBytes = &bs
+	}
+	return r
 }

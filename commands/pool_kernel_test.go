@@ -68,7 +68,7 @@ func (f *poolFixture) try(args ...string) (stdout, stderr string, code int) {
 func (f *poolFixture) poolName() string {
 	f.t.Helper()
 	var list []struct {
-		Name   string `json:"name"`
+		Name   string `json:"pool_name"`
 		Prefix string `json:"prefix"`
 		Active bool   `json:"active"`
 	}
@@ -286,7 +286,7 @@ func TestPoolLoopLifecycle(t *testing.T) {
 		t.Errorf("snapshot ls = %+v, want base, image (of base), container (of image, mounted on %s)", devs, mnt)
 	}
 	ls := f.must("snapshot", "ls")
-	for _, want := range []string{"THIN ID", "image", "container", mnt} {
+	for _, want := range []string{"THIN_ID", "image", "container", mnt} {
 		if !strings.Contains(ls, want) {
 			t.Errorf("snapshot ls lacks %q:\n%s", want, ls)
 		}

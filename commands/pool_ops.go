@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 
-	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
 	"github.com/dmctl/dmctl/format"
@@ -15,13 +14,16 @@ func poolActivateCommand() *cli.Command {
 		Name:  "activate",
 		Usage: "bring the pool up (after a reboot), as Docker's driver did at every start",
 		Description: "Attaches the loop files again, loads the pool, finishes or rolls back an interrupted " +
-			"transaction and checks the base device. Harmless on an active pool.",
+			"transaction and checks the base device. Harmless on an active pool.\n\n" +
+			"Examples:\n" +
+			"  dmctl pool activate\n" +
+			"  dmctl --root /var/lib/docker/devicemapper pool activate",
 		Flags: []cli.Flag{storageOptFlag()},
 		Action: func(c *cli.Context) error {
 			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			out, err := outputOf(c)
 			if err != nil {
 				return err
 			}
@@ -29,7 +31,7 @@ func poolActivateCommand() *cli.Command {
 				if err := p.Activate(); err != nil {
 					return err
 				}
-				return renderPoolMade(c, kind, p)
+				return renderPoolMade(out, p)
 			})
 		},
 	}
@@ -39,6 +41,9 @@ func poolDeactivateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "deactivate",
 		Usage: "remove the pool and its thin devices from device-mapper, keeping their data",
+		Description: "Examples:\n" +
+			"  dmctl pool deactivate\n" +
+			"  dmctl pool deactivate --force",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Usage: "detach mounts lazily and defer the removal of busy devices"},
 		},
@@ -58,7 +63,10 @@ func poolDestroyCommand() *cli.Command {
 		Name:  "destroy",
 		Usage: "deactivate the pool and delete it with all its thin devices (needs --yes)",
 		Description: "An adopted pool is left loaded, with dmctl's thin devices deleted and its transaction id " +
-			"as dmctl found it. The LVM volumes a direct-lvm setup made stay too, unless --remove-volumes.",
+			"as dmctl found it. The LVM volumes a direct-lvm setup made stay too, unless --remove-volumes.\n\n" +
+			"Examples:\n" +
+			"  dmctl pool destroy --yes\n" +
+			"  dmctl pool destroy --yes --remove-volumes",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "yes", Usage: "confirm that every thin device's data is to be lost"},
 			&cli.BoolFlag{Name: "force", Usage: "as for pool deactivate"},
@@ -92,7 +100,10 @@ func poolExtendCommand() *cli.Command {
 		Usage: "grow the pool online: its loop files or LVM volumes to the given sizes, or to its grown block devices",
 		Description: "A loop pool's files are lengthened and the pool's table reloaded. An adopted LVM thin pool " +
 			"is grown by LVM (lvextend of its data or metadata volume); dmctl never loads a table into it. " +
-			"A pool on block devices takes no sizes: grow the devices, then run pool extend.",
+			"A pool on block devices takes no sizes: grow the devices, then run pool extend.\n\n" +
+			"Examples:\n" +
+			"  dmctl pool extend --data-size 200G\n" +
+			"  dmctl pool extend   # after growing the data device",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data-size", Usage: "new size of the data file or LVM data volume"},
 			&cli.StringFlag{Name: "metadata-size", Usage: "new size of the metadata file or LVM metadata volume"},
@@ -101,7 +112,7 @@ func poolExtendCommand() *cli.Command {
 			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			out, err := outputOf(c)
 			if err != nil {
 				return err
 			}
@@ -124,41 +135,26 @@ func poolExtendCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return format.KeyValues(c.App.Writer, kind, "", []format.KV{
-					{Key: "Data Size", Value: humanize.IBytes(r.DataSize), JSONKey: "data_size_bytes", JSONValue: r.DataSize},
-					{Key: "Metadata Size", Value: humanize.IBytes(r.MetadataSize), JSONKey: "metadata_size_bytes", JSONValue: r.MetadataSize},
-					{Key: "Reloaded", Value: fmt.Sprint(r.Reloaded), JSONKey: "reloaded", JSONValue: r.Reloaded},
-				})
+				return format.Extend(out, format.ExtendRecord{DataSizeBytes: r.DataSize,
+					MetadataSizeBytes: r.MetadataSize, Reloaded: r.Reloaded})
 			})
 		},
 	}
 }
 
-// poolJSON is one pool in pool ls --output json.
-type poolJSON struct {
-	Name           string `json:"name"`
-	Prefix         string `json:"prefix"`
-	Mode           string `json:"mode"`
-	Active         bool   `json:"active"`
-	DockerRoot     bool   `json:"docker_root"`
-	BlockBytes     uint64 `json:"block_bytes"`
-	Devices        int    `json:"devices"`
-	DataFile       string `json:"data_file,omitempty"`
-	MetadataFile   string `json:"metadata_file,omitempty"`
-	DataDevice     string `json:"data_device,omitempty"`
-	MetadataDevice string `json:"metadata_device,omitempty"`
-	Root           string `json:"root"`
-}
-
 func poolLsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
-		Usage: "list the pool of --root: name, mode, state, block size, thin devices",
+		Usage: "list the pool of --root: name, layout, state, block size, thin devices",
+		Description: "Examples:\n" +
+			"  dmctl pool ls\n" +
+			"  dmctl pool ls -o pool,prefix,base_device --noheadings --separator '\t'",
+		Flags: tableFlags(),
 		Action: func(c *cli.Context) error {
 			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			out, err := tableOutput(c, format.PoolsTable)
 			if err != nil {
 				return err
 			}
@@ -167,35 +163,12 @@ func poolLsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				rows := make([][]string, 0, len(list))
-				js := make([]poolJSON, 0, len(list))
-				for _, s := range list {
-					data, meta := s.DataFile, s.MetadataFile
-					if s.Mode == pool.ModeDirect {
-						data, meta = s.DataDevice, s.MetadataDevice
-					}
-					block := "-"
-					if s.BlockSize > 0 {
-						block = humanize.IBytes(s.BlockSize)
-					}
-					rows = append(rows, []string{s.Name, string(s.Mode), activeWord(s.Active), block,
-						fmt.Sprint(s.Devices), orDash(data), orDash(meta), s.Root})
-					js = append(js, poolJSON{Name: s.Name, Prefix: s.Prefix, Mode: string(s.Mode), Active: s.Active,
-						DockerRoot: s.DockerRoot, BlockBytes: s.BlockSize, Devices: s.Devices,
-						DataFile: s.DataFile, MetadataFile: s.MetadataFile, DataDevice: s.DataDevice,
-						MetadataDevice: s.MetadataDevice, Root: s.Root})
+				recs := make([]format.PoolRecord, len(list))
+				for i, s := range list {
+					recs[i] = poolRecord(s)
 				}
-				return format.Rows(c.App.Writer, kind,
-					[]string{"NAME", "MODE", "STATE", "BLOCK SIZE", "DEVICES", "DATA", "METADATA", "ROOT"}, rows, js)
+				return format.Pools(out, recs)
 			})
 		},
 	}
-}
-
-// activeWord names a pool's or device's state.
-func activeWord(active bool) string {
-	if active {
-		return "active"
-	}
-	return "inactive"
 }

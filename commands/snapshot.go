@@ -3,9 +3,7 @@ package commands
 import (
 	"fmt"
 	"sort"
-	"strings"
 
-	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
 	"github.com/dmctl/dmctl/format"
@@ -15,8 +13,9 @@ import (
 
 func snapshotCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "snapshot",
-		Usage: "create, remove and list the pool's thin devices (snapshots of the base device and of each other)",
+		Name:   "snapshot",
+		Usage:  "create, remove and list the pool's thin devices (snapshots of the base device and of each other)",
+		Action: groupAction,
 		Subcommands: []*cli.Command{
 			snapshotCreateCommand(),
 			snapshotRmCommand(),
@@ -30,9 +29,15 @@ func snapshotCreateCommand() *cli.Command {
 		Name:      "create",
 		Usage:     "create thin device ID as a snapshot of --origin (default the base device)",
 		ArgsUsage: "ID",
+		Description: "The origin is suspended for the moment the snapshot is taken when it is active, as " +
+			"Docker's driver did. Snapshots are refused when the pool's free space is below its minimum.\n\n" +
+			"Examples:\n" +
+			"  dmctl snapshot create image\n" +
+			"  dmctl snapshot create ctr --origin image\n" +
+			"  dmctl snapshot create big --size 20G",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "origin", Usage: "id of the device to snapshot", Value: pool.BaseID},
-			&cli.StringFlag{Name: "size", Usage: "size of the new device (default the origin's; the filesystem is not grown)"},
+			&cli.StringFlag{Name: "origin", Usage: "`ID` of the device to snapshot", Value: pool.BaseID},
+			&cli.StringFlag{Name: "size", Usage: "`SIZE` of the new device (default the origin's; the filesystem is not grown)"},
 			storageOptFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -40,7 +45,7 @@ func snapshotCreateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			out, err := outputOf(c)
 			if err != nil {
 				return err
 			}
@@ -50,12 +55,14 @@ func snapshotCreateCommand() *cli.Command {
 					return usagef("snapshot create: --size: %v", err)
 				}
 			}
-			id := args[0]
+			id, origin := args[0], c.String("origin")
+			if err := preCheckIDs(id, origin); err != nil {
+				return err
+			}
 			return withPool(c, true, func(p *pool.Pool) error {
 				if err := checkIDs(p, id); err != nil {
 					return err
 				}
-				origin := c.String("origin")
 				if origin == pool.BaseID {
 					origin = ""
 				}
@@ -66,13 +73,16 @@ func snapshotCreateCommand() *cli.Command {
 				if w := p.OverProvisionWarning(m.Size); w != "" {
 					fmt.Fprintf(c.App.ErrWriter, "dmctl: warning: %s\n", w)
 				}
-				return format.KeyValues(c.App.Writer, kind, "", []format.KV{
-					{Key: "ID", Value: id, JSONKey: "id"},
-					{Key: "Thin ID", Value: fmt.Sprint(m.DeviceID), JSONKey: "thin_id", JSONValue: m.DeviceID},
-					{Key: "Origin", Value: c.String("origin"), JSONKey: "origin"},
-					{Key: "Size", Value: humanize.IBytes(m.Size), JSONKey: "size_bytes", JSONValue: m.Size},
-					{Key: "Device", Value: p.DevicePath(id), JSONKey: "device"},
-				})
+				devs, err := p.ListDevices()
+				if err != nil {
+					return err
+				}
+				for _, d := range devs {
+					if d.ID == id {
+						return format.Snapshot(out, snapshotRecord(p, d, nil))
+					}
+				}
+				return fmt.Errorf("snapshot create %s: created, but not listed", id)
 			})
 		},
 	}
@@ -83,12 +93,18 @@ func snapshotRmCommand() *cli.Command {
 		Name:      "rm",
 		Usage:     "delete thin devices (their data is lost)",
 		ArgsUsage: "ID...",
+		Description: "Examples:\n" +
+			"  dmctl snapshot rm ctr\n" +
+			"  dmctl snapshot rm --deferred busy",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "deferred", Usage: "remove busy devices when their last user closes them"},
 		},
 		Action: func(c *cli.Context) error {
 			ids, err := positional(c, 1, -1, "ID...")
 			if err != nil {
+				return err
+			}
+			if err := preCheckIDs(ids...); err != nil {
 				return err
 			}
 			return withPool(c, true, func(p *pool.Pool) error {
@@ -104,36 +120,28 @@ func snapshotRmCommand() *cli.Command {
 	}
 }
 
-// snapshotJSON is one device in snapshot ls --output json.
-type snapshotJSON struct {
-	ID          string  `json:"id"`
-	Name        string  `json:"name"`
-	ThinID      int     `json:"thin_id"`
-	Origin      string  `json:"origin,omitempty"`
-	SizeBytes   uint64  `json:"size_bytes"`
-	MappedBytes *uint64 `json:"mapped_bytes,omitempty"`
-	// What deleting the device would free, and what it shares with
-	// others, read through a metadata snapshot like thin_ls -m.
-	ExclusiveBytes *uint64  `json:"exclusive_bytes,omitempty"`
-	SharedBytes    *uint64  `json:"shared_bytes,omitempty"`
-	TransactionID  uint64   `json:"transaction_id"`
-	Active         bool     `json:"active"`
-	Deleted        bool     `json:"deleted"`
-	Mountpoints    []string `json:"mountpoints,omitempty"`
-}
-
 func snapshotLsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
-		Usage: "list the pool's thin devices: id, thin id, origin, size, mapped bytes, state, mount points",
-		Flags: []cli.Flag{
+		Usage: "list the pool's thin devices: id, thin id, origin, size, mapped, exclusive and shared bytes, state, mount points",
+		Description: "Exclusive and shared bytes (what deleting a device would free, and what it shares) are read " +
+			"online through a metadata snapshot, as thin_ls -m does, when the pool is active.\n\n" +
+			"Examples:\n" +
+			"  dmctl snapshot ls\n" +
+			"  dmctl snapshot ls --tree\n" +
+			"  dmctl snapshot ls -o id,exclusive --bytes --noheadings",
+		Flags: withFlags([]cli.Flag{
 			&cli.BoolFlag{Name: "tree", Usage: "show lineage: base, then the snapshots of each device under it"},
-		},
+		}, tableFlags()),
 		Action: func(c *cli.Context) error {
 			if _, err := exactArgs(c, 0, "no argument"); err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			view := format.SnapshotsTable
+			if c.Bool("tree") {
+				view = format.TreeTable
+			}
+			out, err := tableOutput(c, view)
 			if err != nil {
 				return err
 			}
@@ -143,7 +151,7 @@ func snapshotLsCommand() *cli.Command {
 					return err
 				}
 				if c.Bool("tree") {
-					return format.Tree(c.App.Writer, kind, snapshotTree(devs))
+					return format.Tree(out, snapshotTree(devs))
 				}
 				// Exclusive and shared bytes need the pool's own metadata;
 				// without an active pool (or with a metadata snapshot held
@@ -156,43 +164,38 @@ func snapshotLsCommand() *cli.Command {
 						fmt.Fprintf(c.App.ErrWriter, "dmctl: warning: no exclusive/shared usage: %v\n", err)
 					}
 				}
-				return renderSnapshots(c, kind, devs, usage)
+				recs := make([]format.SnapshotRecord, len(devs))
+				for i, d := range devs {
+					var u *thinmeta.DeviceUsage
+					if du, ok := usage[d.DeviceID]; ok {
+						u = &du
+					}
+					recs[i] = snapshotRecord(p, d, u)
+				}
+				return format.Snapshots(out, recs)
 			})
 		},
 	}
 }
 
-func renderSnapshots(c *cli.Context, kind format.Kind, devs []pool.DeviceState, usage map[int]thinmeta.DeviceUsage) error {
-	rows := make([][]string, 0, len(devs))
-	js := make([]snapshotJSON, 0, len(devs))
-	for _, d := range devs {
-		mapped := "-"
-		j := snapshotJSON{ID: d.ID, Name: d.Name, ThinID: d.DeviceID, Origin: d.Origin, SizeBytes: d.Size,
-			TransactionID: d.TransactionID, Active: d.Active, Deleted: d.Deleted, Mountpoints: d.MountPoints}
-		if d.MappedKnown {
-			mapped = humanize.IBytes(d.MappedBytes)
-			j.MappedBytes = &d.MappedBytes
-		}
-		exclusive, shared := "-", "-"
-		if u, ok := usage[d.DeviceID]; ok {
-			m, e, sh := u.MappedBytes(), u.ExclusiveBytes(), u.SharedBytes()
-			if !d.MappedKnown {
-				mapped = humanize.IBytes(m)
-				j.MappedBytes = &m
-			}
-			exclusive, shared = humanize.IBytes(e), humanize.IBytes(sh)
-			j.ExclusiveBytes, j.SharedBytes = &e, &sh
-		}
-		state := activeWord(d.Active)
-		if d.Deleted {
-			state += ",deleted"
-		}
-		rows = append(rows, []string{d.ID, fmt.Sprint(d.DeviceID), orDash(d.Origin), humanize.IBytes(d.Size),
-			mapped, exclusive, shared, state, orDash(strings.Join(d.MountPoints, ","))})
-		js = append(js, j)
+// snapshotRecord turns a thin device's state (and its usage in the pool's
+// metadata, when read) into its record.
+func snapshotRecord(p *pool.Pool, d pool.DeviceState, u *thinmeta.DeviceUsage) format.SnapshotRecord {
+	r := format.SnapshotRecord{ID: d.ID, Name: d.Name, ThinID: d.DeviceID, Origin: format.OptString(d.Origin),
+		SizeBytes: d.Size, TransactionID: d.TransactionID, CreatedAt: format.OptTime{Time: d.CreatedAt},
+		Active: d.Active, Deleted: d.Deleted, DevicePath: p.DevicePath(d.ID), Mountpoints: d.MountPoints}
+	if d.MappedKnown {
+		m := d.MappedBytes
+		r.MappedBytes = &m
 	}
-	return format.Rows(c.App.Writer, kind,
-		[]string{"ID", "THIN ID", "ORIGIN", "SIZE", "MAPPED", "EXCLUSIVE", "SHARED", "STATE", "MOUNTED"}, rows, js)
+	if u != nil {
+		m, e, s := u.MappedBytes(), u.ExclusiveBytes(), u.SharedBytes()
+		if r.MappedBytes == nil {
+			r.MappedBytes = &m
+		}
+		r.ExclusiveBytes, r.SharedBytes = &e, &s
+	}
+	return r
 }
 
 // snapshotTree arranges devices by lineage: each device under its origin,
@@ -215,15 +218,12 @@ func snapshotTree(devs []pool.DeviceState) []format.TreeNode {
 	sort.SliceStable(roots, func(i, j int) bool { return roots[i].ID == pool.BaseID && roots[j].ID != pool.BaseID })
 	var build func(d pool.DeviceState, depth int) format.TreeNode
 	build = func(d pool.DeviceState, depth int) format.TreeNode {
-		n := format.TreeNode{Name: d.ID, Size: d.Size, Type: "thin"}
+		n := format.TreeNode{Name: d.ID, SizeBytes: d.Size, Type: "thin", Mountpoints: d.MountPoints}
 		if d.Active {
-			n.MajMin = d.Dev.String()
+			n.SetDev(d.Dev.Major(), d.Dev.Minor())
 		}
 		if d.MappedKnown {
-			n.Data = &format.Usage{Used: d.MappedBytes}
-		}
-		if len(d.MountPoints) > 0 {
-			n.Mountpoint = d.MountPoints[0]
+			n.SetData(d.MappedBytes, d.Size)
 		}
 		if depth < len(devs) { // lineage cannot loop deeper than the device count
 			for _, ch := range children[d.ID] {

@@ -1,10 +1,6 @@
 package commands
 
 import (
-	"fmt"
-	"strings"
-
-	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
 	"github.com/dmctl/dmctl/dmctl"
@@ -16,200 +12,131 @@ func statusCommand() *cli.Command {
 		Name:      "status",
 		Usage:     "print devices' target status: parsed for people and programs, raw for dmsetup",
 		ArgsUsage: "[NAME...]",
-		Description: "With --output table, one row a device: thin pools with data and metadata used/total " +
-			"and percent, mode and flags; thin devices with mapped bytes. --output json gives the same " +
-			"parsed figures; --output dmsetup prints the raw status lines as dmsetup status does.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "target", Usage: "only targets of this type"},
-			&cli.BoolFlag{Name: "inactive", Usage: "the inactive table's status (dmsetup output only)"},
-			&cli.BoolFlag{Name: "noflush", Usage: "do not let thin pools commit metadata before reporting"},
-		},
+		Description: "With --output table, one line a target: a device with several segments shows each, and " +
+			"thin pools show data and metadata used/total and mode, thin devices their mapped bytes. " +
+			"--output json gives the same figures parsed; --output dmsetup prints the raw status lines as " +
+			"dmsetup status does. Pool status is read without making the pool commit its metadata.\n\n" +
+			"Examples:\n" +
+			"  dmctl status\n" +
+			"  dmctl status POOL -o name,data_used,data_total,data% --bytes --noheadings\n" +
+			"  dmctl status --output json | jq '.[] | select(.pool) | .pool.data_used_percent'\n" +
+			"  dmctl --output dmsetup status --target thin",
+		Flags: withFlags([]cli.Flag{
+			&cli.StringFlag{Name: "target", Usage: "only targets of this `TYPE`"},
+			&cli.BoolFlag{Name: "inactive", Usage: "the inactive table's status"},
+			&cli.BoolFlag{Name: "noflush", Usage: "do not let thin pools commit metadata before reporting (dmsetup output)"},
+		}, tableFlags(), selectFlags()),
 		Action: func(c *cli.Context) error {
 			args, err := minArgs(c, 0, -1, "[NAME...]")
 			if err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			if err := checkNames(c, args...); err != nil {
+				return err
+			}
+			sel, selected, err := deviceSelection(c, args)
 			if err != nil {
 				return err
 			}
-			if kind == format.Dmsetup {
-				return readTargets(c, args, "status")
+			out, err := tableOutput(c, format.StatusTable)
+			if err != nil {
+				return err
 			}
 			return withControl(func(ctl *dmctl.Control) error {
+				if selected {
+					name, err := sel.name(ctl)
+					if err != nil {
+						return err
+					}
+					args = []string{name}
+				}
 				names, all, err := deviceNames(args, ctl)
 				if err != nil {
 					return err
 				}
-				var views []deviceView
+				opts := format.TargetsOptions{WithNames: all || len(names) > 1, Target: c.String("target")}
+				if out.Kind == format.Dmsetup || c.Bool("inactive") {
+					recs, err := rawStatus(ctl, names, all, dmctl.StatusOptions{Inactive: c.Bool("inactive"), NoFlush: c.Bool("noflush")})
+					return renderGathered(len(recs), err, func() error { return format.Status(out, recs, opts) })
+				}
+				var recs []format.StatusRecord
 				err = forEach(names, skipVanished(all, func(name string) error {
 					v, err := inspect(ctl, name)
 					if err != nil {
 						return err
 					}
-					if t := c.String("target"); t != "" && len(filterTargets(v.Table, t)) == 0 {
+					if opts.Target != "" && len(filterTargets(v.Table, opts.Target)) == 0 {
 						return nil
 					}
-					views = append(views, v)
+					recs = append(recs, statusRecord(v))
 					return nil
 				}))
-				return renderGathered(len(views), err, func() error { return renderStatus(c, kind, views) })
+				return renderGathered(len(recs), err, func() error { return format.Status(out, recs, opts) })
 			})
 		},
 	}
 }
 
-// statusJSON is one device in status --output json.
-type statusJSON struct {
-	Name        string          `json:"name"`
-	UUID        string          `json:"uuid,omitempty"`
-	Major       uint32          `json:"major"`
-	Minor       uint32          `json:"minor"`
-	Type        string          `json:"type"`
-	SizeBytes   uint64          `json:"size_bytes"`
-	Suspended   bool            `json:"suspended"`
-	ReadOnly    bool            `json:"read_only"`
-	OpenCount   int32           `json:"open_count"`
-	Pool        *poolStatusJSON `json:"pool,omitempty"`
-	Thin        *thinStatusJSON `json:"thin,omitempty"`
-	Targets     []targetJSON    `json:"targets"`
-	Mountpoints []string        `json:"mountpoints,omitempty"`
+// rawStatus reads devices' status lines as they are, for dmsetup's form
+// and for the inactive table.
+func rawStatus(ctl *dmctl.Control, names []string, all bool, opts dmctl.StatusOptions) ([]format.StatusRecord, error) {
+	recs := make([]format.StatusRecord, 0, len(names))
+	err := forEach(names, skipVanished(all, func(name string) error {
+		info, targets, err := ctl.Status(name, opts)
+		if err != nil {
+			return err
+		}
+		r := format.StatusRecord{Device: format.DeviceOf(name, info.UUID, info.Dev), Suspended: info.Suspended(),
+			ReadOnly: info.ReadOnly(), OpenCount: info.OpenCount}
+		for _, t := range targets {
+			r.Targets = append(r.Targets, format.StatusTarget{StartSector: t.Start, LengthSectors: t.Length, Type: t.Type, Status: t.Params})
+			r.SizeBytes += t.Length * 512
+		}
+		if len(targets) > 0 {
+			r.Type = format.OptString(targets[0].Type)
+		}
+		recs = append(recs, r)
+		return nil
+	}))
+	return recs, err
 }
 
-type poolStatusJSON struct {
-	TransactionID      uint64  `json:"transaction_id"`
-	BlockBytes         uint64  `json:"block_bytes"`
-	DataUsedBytes      uint64  `json:"data_used_bytes"`
-	DataTotalBytes     uint64  `json:"data_total_bytes"`
-	DataUsedPercent    float64 `json:"data_used_percent"`
-	MetadataUsedBytes  uint64  `json:"metadata_used_bytes"`
-	MetadataTotalBytes uint64  `json:"metadata_total_bytes"`
-	MetadataUsedPct    float64 `json:"metadata_used_percent"`
-	Mode               string  `json:"mode"`
-	Discard            string  `json:"discard,omitempty"`
-	ErrorIfNoSpace     bool    `json:"error_if_no_space"`
-	NeedsCheck         bool    `json:"needs_check"`
-	HeldMetadataRoot   *uint64 `json:"held_metadata_root,omitempty"`
-	Failed             bool    `json:"failed"`
-}
-
-type thinStatusJSON struct {
-	MappedBytes         uint64  `json:"mapped_bytes"`
-	HighestMappedSector *uint64 `json:"highest_mapped_sector,omitempty"`
-	Failed              bool    `json:"failed"`
-}
-
-type targetJSON struct {
-	StartSector   uint64 `json:"start_sector"`
-	LengthSectors uint64 `json:"length_sectors"`
-	Type          string `json:"type"`
-	Status        string `json:"status"`
-}
-
-func renderStatus(c *cli.Context, kind format.Kind, views []deviceView) error {
-	out := make([]statusJSON, 0, len(views))
-	for _, v := range views {
-		out = append(out, statusToJSON(v))
-	}
-	rows := make([][]string, 0, len(views))
-	for _, v := range views {
-		rows = append(rows, []string{v.Info.Name, v.Info.Dev.String(), orDash(v.Type),
-			humanize.IBytes(v.Size), deviceState(v.Info), statusSummary(v)})
-	}
-	return format.Rows(c.App.Writer, kind, []string{"NAME", "MAJ:MIN", "TYPE", "SIZE", "STATE", "STATUS"}, rows, out)
-}
-
-func statusToJSON(v deviceView) statusJSON {
-	s := statusJSON{Name: v.Info.Name, UUID: v.Info.UUID, Major: v.Info.Dev.Major(), Minor: v.Info.Dev.Minor(),
-		Type: v.Type, SizeBytes: v.Size, Suspended: v.Info.Suspended(), ReadOnly: v.Info.ReadOnly(),
-		OpenCount: v.Info.OpenCount, Targets: []targetJSON{}, Mountpoints: v.Mounted}
+// statusRecord turns what inspect read of a device into its status record.
+func statusRecord(v deviceView) format.StatusRecord {
+	r := format.StatusRecord{Device: format.DeviceOf(v.Info.Name, v.Info.UUID, v.Info.Dev), Type: format.OptString(v.Type),
+		SizeBytes: v.Size, Suspended: v.Info.Suspended(), ReadOnly: v.Info.ReadOnly(), OpenCount: v.Info.OpenCount,
+		Mountpoints: v.Mounted}
 	for _, t := range v.Status {
-		s.Targets = append(s.Targets, targetJSON{t.Start, t.Length, t.Type, t.Params})
+		r.Targets = append(r.Targets, format.StatusTarget{StartSector: t.Start, LengthSectors: t.Length, Type: t.Type, Status: t.Params})
 	}
 	if p := v.Pool; p != nil {
-		pj := &poolStatusJSON{TransactionID: p.TransactionID, BlockBytes: p.BlockBytes,
+		pu := &format.PoolUsage{TransactionID: p.TransactionID, BlockSizeBytes: p.BlockBytes,
 			DataUsedBytes: p.DataUsedBytes, DataTotalBytes: p.DataTotalBytes,
-			DataUsedPercent:   round2(p.DataPercent()),
+			DataUsedPercent:   format.Percent(p.DataUsedBytes, p.DataTotalBytes),
 			MetadataUsedBytes: p.MetaUsedBytes, MetadataTotalBytes: p.MetaTotalBytes,
-			MetadataUsedPct: round2(p.MetaPercent()),
-			Mode:            p.Mode, Discard: p.DiscardPassdown, ErrorIfNoSpace: p.ErrorIfNoSpace,
+			MetadataUsedPercent: format.Percent(p.MetaUsedBytes, p.MetaTotalBytes),
+			Mode:                p.Mode, Discard: format.OptString(p.DiscardPassdown), ErrorIfNoSpace: p.ErrorIfNoSpace,
 			NeedsCheck: p.NeedsCheck, Failed: p.Failed}
 		if p.HasHeldRoot {
 			root := p.HeldMetadataRoot
-			pj.HeldMetadataRoot = &root
+			pu.HeldMetadataRoot = &root
 		}
-		s.Pool = pj
+		r.Pool = pu
 	}
 	if t := v.Thin; t != nil {
-		tj := &thinStatusJSON{MappedBytes: t.MappedSectors * 512, Failed: t.Failed}
+		tu := &format.ThinUsage{MappedBytes: t.MappedSectors * 512, Failed: t.Failed}
 		if t.HasMapped {
 			h := t.HighestMappedSector
-			tj.HighestMappedSector = &h
+			tu.HighestMappedSector = &h
 		}
-		s.Thin = tj
+		r.Thin = tu
 	}
-	return s
+	return r
 }
-
-func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
-}
-
-// deviceState is a short word for the device's state.
-func deviceState(info dmctl.DeviceInfo) string {
-	var parts []string
-	switch {
-	case info.Suspended():
-		parts = append(parts, "suspended")
-	case !info.LiveTable():
-		parts = append(parts, "no table")
-	default:
-		parts = append(parts, "active")
-	}
-	if info.ReadOnly() {
-		parts = append(parts, "ro")
-	}
-	if info.InactiveTable() {
-		parts = append(parts, "inactive table")
-	}
-	if info.DeferredRemove() {
-		parts = append(parts, "deferred remove")
-	}
-	return strings.Join(parts, ", ")
-}
-
-// statusSummary is the STATUS column: parsed for pools and thins, raw
-// otherwise.
-func statusSummary(v deviceView) string {
-	switch {
-	case v.Pool != nil && v.Pool.Failed:
-		return "pool " + v.Pool.Mode
-	case v.Pool != nil:
-		p := v.Pool
-		s := fmt.Sprintf("data %s/%s (%.1f%%), metadata %s/%s (%.1f%%), %s",
-			humanize.IBytes(p.DataUsedBytes), humanize.IBytes(p.DataTotalBytes), p.DataPercent(),
-			humanize.IBytes(p.MetaUsedBytes), humanize.IBytes(p.MetaTotalBytes), p.MetaPercent(),
-			p.Mode)
-		if p.NeedsCheck {
-			s += ", needs_check"
-		}
-		if p.ErrorIfNoSpace {
-			s += ", error_if_no_space"
-		}
-		return s
-	case v.Thin != nil && v.Thin.Failed:
-		return "thin failed"
-	case v.Thin != nil:
-		return "mapped " + humanize.IBytes(v.Thin.MappedSectors*512)
-	}
-	var parts []string
-	for _, t := range v.Status {
-		parts = append(parts, strings.TrimSpace(t.Params))
-	}
-	return strings.Join(parts, " | ")
 }

@@ -11,21 +11,18 @@ func suspendCommand() *cli.Command {
 		Name:      "suspend",
 		Usage:     "suspend devices: I/O waits until they are resumed",
 		ArgsUsage: "NAME...",
-		Flags: []cli.Flag{
+		Description: "Examples:\n" +
+			"  dmctl suspend lin\n" +
+			"  dmctl suspend --noflush --nolockfs lin",
+		Flags: withFlags([]cli.Flag{
 			&cli.BoolFlag{Name: "noflush", Usage: "do not flush outstanding I/O"},
 			&cli.BoolFlag{Name: "nolockfs", Usage: "do not freeze the filesystem"},
-		},
+		}, selectFlags()),
 		Action: func(c *cli.Context) error {
-			args, err := minArgs(c, 1, -1, "NAME...")
-			if err != nil {
-				return err
-			}
 			opts := dmctl.SuspendOptions{NoFlush: c.Bool("noflush"), NoLockFS: c.Bool("nolockfs")}
-			return withControl(func(ctl *dmctl.Control) error {
-				return forEach(args, func(name string) error {
-					_, err := ctl.Suspend(name, opts)
-					return err
-				})
+			return forDevices(c, func(ctl *dmctl.Control, name string) error {
+				_, err := ctl.Suspend(name, opts)
+				return err
 			})
 		},
 	}

@@ -12,57 +12,71 @@ func tableCommand() *cli.Command {
 		Name:      "table",
 		Usage:     "print devices' tables",
 		ArgsUsage: "[NAME...]",
-		Flags: []cli.Flag{
+		Description: "Crypt and integrity keys are printed as zeros unless --showkeys, as dmsetup does. " +
+			"--concise prints dmsetup table --concise's one-line form (with --output dmsetup or table).\n\n" +
+			"Examples:\n" +
+			"  dmctl table POOL\n" +
+			"  dmctl --output dmsetup table --concise\n" +
+			"  dmctl table --target thin -o name,params --noheadings --separator ';'",
+		Flags: withFlags([]cli.Flag{
 			&cli.BoolFlag{Name: "inactive", Usage: "print the inactive table instead of the live one"},
-			&cli.StringFlag{Name: "target", Usage: "only targets of this type"},
-		},
+			&cli.StringFlag{Name: "target", Usage: "only targets of this `TYPE`"},
+			&cli.BoolFlag{Name: "concise", Usage: "all devices on one line, as dmsetup table --concise"},
+			&cli.BoolFlag{Name: "showkeys", Usage: "print crypt and integrity keys"},
+		}, tableFlags(), selectFlags()),
 		Action: func(c *cli.Context) error {
 			args, err := minArgs(c, 0, -1, "[NAME...]")
 			if err != nil {
 				return err
 			}
-			return readTargets(c, args, "table")
-		},
-	}
-}
-
-// readTargets implements table and the dmsetup form of status: the live
-// (or inactive) table or status of each device.
-func readTargets(c *cli.Context, args []string, what string) error {
-	kind, err := outputKind(c)
-	if err != nil {
-		return err
-	}
-	opts := dmctl.StatusOptions{Inactive: c.Bool("inactive"), NoFlush: c.Bool("noflush")}
-	return withControl(func(ctl *dmctl.Control) error {
-		names, all, err := deviceNames(args, ctl)
-		if err != nil {
-			return err
-		}
-		devs := make([]format.DeviceTargets, 0, len(names))
-		err = forEach(names, skipVanished(all, func(name string) error {
-			var info dmctl.DeviceInfo
-			var targets []dmctl.Target
-			var err error
-			if what == "table" {
-				info, targets, err = ctl.Table(name, opts)
-			} else {
-				info, targets, err = ctl.Status(name, opts)
+			if err := checkNames(c, args...); err != nil {
+				return err
 			}
+			sel, selected, err := deviceSelection(c, args)
 			if err != nil {
 				return err
 			}
-			devs = append(devs, format.DeviceTargets{Name: name, Info: info, Targets: targets})
-			return nil
-		}))
-		return renderGathered(len(devs), err, func() error {
-			so := format.TargetsOptions{WithNames: all || len(names) > 1, Target: c.String("target")}
-			if what == "table" {
-				return format.Tables(c.App.Writer, kind, devs, so)
+			out, err := tableOutput(c, format.TablesTable)
+			if err != nil {
+				return err
 			}
-			return format.Status(c.App.Writer, kind, devs, so)
-		})
-	})
+			concise := c.Bool("concise")
+			if concise && out.Kind == format.Table {
+				out.Kind = format.Dmsetup // --concise is dmsetup's own form
+			}
+			return withControl(func(ctl *dmctl.Control) error {
+				if selected {
+					name, err := sel.name(ctl)
+					if err != nil {
+						return err
+					}
+					args = []string{name}
+				}
+				names, all, err := deviceNames(args, ctl)
+				if err != nil {
+					return err
+				}
+				opts := dmctl.StatusOptions{Inactive: c.Bool("inactive")}
+				recs := make([]format.TableRecord, 0, len(names))
+				err = forEach(names, skipVanished(all, func(name string) error {
+					info, targets, err := ctl.Table(name, opts)
+					if err != nil {
+						return err
+					}
+					r := format.TableRecord{Device: format.DeviceOf(name, info.UUID, info.Dev), ReadOnly: info.ReadOnly()}
+					for _, t := range targets {
+						r.Targets = append(r.Targets, format.TableTarget{StartSector: t.Start, LengthSectors: t.Length, Type: t.Type, Params: t.Params})
+					}
+					recs = append(recs, r)
+					return nil
+				}))
+				return renderGathered(len(recs), err, func() error {
+					return format.Tables(out, recs, format.TargetsOptions{WithNames: all || len(names) > 1,
+						Target: c.String("target"), ShowKeys: c.Bool("showkeys"), Concise: concise})
+				})
+			})
+		},
+	}
 }
 
 func filterTargets(targets []dmctl.Target, typ string) []dmctl.Target {

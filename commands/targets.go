@@ -11,8 +11,15 @@ func targetsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "targets",
 		Usage: "list the target types the kernel has registered",
+		Description: "Examples:\n" +
+			"  dmctl targets\n" +
+			"  dmctl targets -o name --noheadings",
+		Flags: tableFlags(),
 		Action: func(c *cli.Context) error {
-			kind, err := outputKind(c)
+			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
+				return err
+			}
+			out, err := tableOutput(c, format.TargetsTable)
 			if err != nil {
 				return err
 			}
@@ -21,7 +28,11 @@ func targetsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return format.Targets(c.App.Writer, kind, v)
+				recs := make([]format.TargetRecord, len(v))
+				for i, t := range v {
+					recs[i] = format.TargetRecordOf(t)
+				}
+				return format.Targets(out, recs)
 			})
 		},
 	}

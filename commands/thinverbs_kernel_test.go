@@ -86,7 +86,7 @@ type statusEntry struct {
 	Size uint64 `json:"size_bytes"`
 	Pool *struct {
 		TransactionID  uint64 `json:"transaction_id"`
-		BlockBytes     uint64 `json:"block_bytes"`
+		BlockBytes     uint64 `json:"block_size_bytes"`
 		DataUsedBytes  uint64 `json:"data_used_bytes"`
 		DataTotalBytes uint64 `json:"data_total_bytes"`
 		MetaTotalBytes uint64 `json:"metadata_total_bytes"`
@@ -165,7 +165,7 @@ func TestKernelThinStatusAndLists(t *testing.T) {
 	}
 	// The table form: one row a device, with the parsed figures.
 	out := mustRun(t, "status", "--noflush", pool, thin)
-	for _, want := range []string{"NAME", pool, thin, "data 1.0 MiB/64 MiB", "mapped 1.0 MiB"} {
+	for _, want := range []string{"NAME", pool, thin, "data 1.0MiB/64MiB", "mapped 1.0MiB"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dmctl status = \n%s\nwant it to contain %q", out, want)
 		}

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
 	"github.com/dmctl/dmctl/format"
@@ -20,7 +19,13 @@ func trimCommand() *cli.Command {
 			"filesystems goes back to the pool), then suspends the pool briefly, reads its committed " +
 			"data space map and punches every free run out of the data file (loop pools) or discards " +
 			"it on the data device, and resumes the pool. It reports the bytes reclaimed and how long " +
-			"the pool was suspended.",
+			"the pool was suspended. --dry-run changes nothing and does not suspend the pool: it reads " +
+			"the space map through a metadata snapshot and reports what a trim would give back (space " +
+			"that filesystems freed but have not discarded yet is not counted: only FITRIM finds it).\n\n" +
+			"Examples:\n" +
+			"  dmctl trim --dry-run\n" +
+			"  dmctl trim\n" +
+			"  dmctl trim --output json | jq .reclaimed_bytes",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Usage: "report what would be reclaimed, change nothing"},
 			&cli.BoolFlag{Name: "no-fstrim", Usage: "do not FITRIM the mounted thin devices first"},
@@ -29,12 +34,13 @@ func trimCommand() *cli.Command {
 			if _, err := exactArgs(c, 0, "no arguments"); err != nil {
 				return err
 			}
-			kind, err := outputKind(c)
+			out, err := outputOf(c)
 			if err != nil {
 				return err
 			}
-			return withPool(c, true, func(p *pool.Pool) error {
-				opts := pool.TrimOptions{DryRun: c.Bool("dry-run"), NoFSTrim: c.Bool("no-fstrim")}
+			dryRun := c.Bool("dry-run")
+			return withPool(c, !dryRun, func(p *pool.Pool) error {
+				opts := pool.TrimOptions{DryRun: dryRun, NoFSTrim: c.Bool("no-fstrim")}
 				if isTerminal(c.App.ErrWriter) {
 					// People at a terminal see progress; scripts get the report only.
 					var last time.Time
@@ -53,43 +59,35 @@ func trimCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return renderTrim(c, kind, res, c.Bool("dry-run"))
+				return format.Trim(out, trimRecord(res, dryRun))
 			})
 		},
 	}
 }
 
-func renderTrim(c *cli.Context, kind format.Kind, r pool.TrimResult, dryRun bool) error {
-	var fsBytes uint64
+// trimRecord turns trim's result into its record.
+func trimRecord(r pool.TrimResult, dryRun bool) format.TrimRecord {
+	out := format.TrimRecord{DryRun: dryRun, DataLoopFile: format.OptString(r.DataFile), DataDevice: format.OptString(r.DataDevice),
+		FreeDataBlocks: r.FreeBlocks, FreeDataBytes: r.FreeBytes, FreeRuns: r.Runs}
 	mounts := make([]string, 0, len(r.FSTrimmed))
-	for mp, n := range r.FSTrimmed {
-		fsBytes += n
+	for mp := range r.FSTrimmed {
 		mounts = append(mounts, mp)
 	}
 	sort.Strings(mounts)
-	target := r.DataFile
-	if target == "" {
-		target = r.DataDevice
-	}
-	kvs := []format.KV{
-		{Key: "Dry Run", Value: fmt.Sprint(dryRun), JSONKey: "dry_run", JSONValue: dryRun},
-		{Key: "Trimmed", Value: target, JSONKey: "target", JSONValue: target},
-		{Key: "Filesystems Trimmed", Value: fmt.Sprintf("%d (%s)", len(mounts), humanize.IBytes(fsBytes)),
-			JSONKey: "filesystems_trimmed_bytes", JSONValue: fsBytes},
-		{Key: "Free Data Blocks", Value: fmt.Sprint(r.FreeBlocks), JSONKey: "free_data_blocks", JSONValue: r.FreeBlocks},
-		{Key: "Free Data Space", Value: humanize.IBytes(r.FreeBytes), JSONKey: "free_data_bytes", JSONValue: r.FreeBytes},
-		{Key: "Free Runs", Value: fmt.Sprint(r.Runs), JSONKey: "free_runs", JSONValue: r.Runs},
+	for _, mp := range mounts {
+		out.FilesystemsTrimmed = append(out.FilesystemsTrimmed, format.FilesystemTrim{Mountpoint: mp, TrimmedBytes: r.FSTrimmed[mp]})
 	}
 	if r.DataFile != "" {
-		kvs = append(kvs,
-			format.KV{Key: "Data File Allocated Before", Value: humanize.IBytes(r.AllocatedBefore),
-				JSONKey: "allocated_before_bytes", JSONValue: r.AllocatedBefore},
-			format.KV{Key: "Data File Allocated After", Value: humanize.IBytes(r.AllocatedAfter),
-				JSONKey: "allocated_after_bytes", JSONValue: r.AllocatedAfter},
-			format.KV{Key: "Reclaimed", Value: humanize.IBytes(r.Reclaimed()),
-				JSONKey: "reclaimed_bytes", JSONValue: r.Reclaimed()})
+		before, reclaimed := r.AllocatedBefore, r.Reclaimed()
+		out.AllocatedBeforeBytes, out.ReclaimedBytes = &before, &reclaimed
+		if !dryRun {
+			after := r.AllocatedAfter
+			out.AllocatedAfterBytes = &after
+		}
 	}
-	kvs = append(kvs, format.KV{Key: "Pool Suspended", Value: r.Suspended.Round(10_000).String(),
-		JSONKey: "suspended_microseconds", JSONValue: r.Suspended.Microseconds()})
-	return format.KeyValues(c.App.Writer, kind, "Trim", kvs)
+	if !dryRun {
+		us := r.Suspended.Microseconds()
+		out.SuspendedMicros = &us
+	}
+	return out
 }

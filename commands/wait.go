@@ -15,37 +15,40 @@ func waitCommand() *cli.Command {
 		Usage:     "wait until a device's event counter passes EVENT_NR (default: its current value)",
 		ArgsUsage: "NAME [EVENT_NR]",
 		Description: "Thin pools raise an event when free space falls below the low water mark " +
-			"and when their mode changes. wait prints the device's state once the event came.",
+			"and when their mode changes. wait prints the device's state once the event came.\n\n" +
+			"Examples:\n" +
+			"  dmctl wait POOL\n" +
+			"  dmctl wait POOL 3 --output json",
+		Flags: withFlags(tableFlags(), selectFlags()),
 		Action: func(c *cli.Context) error {
-			args, err := minArgs(c, 1, 2, "NAME [EVENT_NR]")
-			if err != nil {
-				return err
-			}
-			kind, err := outputKind(c)
-			if err != nil {
-				return err
-			}
-			name := args[0]
-			return withControl(func(ctl *dmctl.Control) error {
+			return withOneDevice(c, 0, 1, "NAME [EVENT_NR]", func(rest []string) (deviceAction, error) {
+				out, err := tableOutput(c, format.InfoTable)
+				if err != nil {
+					return nil, err
+				}
+				known := len(rest) == 1
 				var event uint32
-				if len(args) == 2 {
-					n, err := strconv.ParseUint(args[1], 10, 32)
+				if known {
+					n, err := strconv.ParseUint(rest[0], 10, 32)
 					if err != nil {
-						return usagef("wait: bad event number %q", args[1])
+						return nil, usagef("wait: bad event number %q", rest[0])
 					}
 					event = uint32(n)
-				} else {
-					info, err := ctl.Info(name)
+				}
+				return func(ctl *dmctl.Control, name string) error {
+					if !known {
+						info, err := ctl.Info(name)
+						if err != nil {
+							return err
+						}
+						event = info.EventNr
+					}
+					info, err := ctl.Wait(name, event)
 					if err != nil {
 						return err
 					}
-					event = info.EventNr
-				}
-				info, err := ctl.Wait(name, event)
-				if err != nil {
-					return err
-				}
-				return format.Info(c.App.Writer, kind, []format.InfoRecord{infoRecord(info)})
+					return format.Info(out, []format.InfoRecord{infoRecord(info)})
+				}, nil
 			})
 		},
 	}

@@ -3,25 +3,23 @@ package format
 import (
 	"bytes"
 	"strconv"
-
-	"github.com/dmctl/dmctl/dmctl"
 )
 
 // concise writes devices in dmsetup table --concise form (_status with
 // use_concise, then the newline main() adds once output was produced).
-func concise(b *bytes.Buffer, devs []DeviceTargets, target string, params func(*dmctl.Target) string) {
+func concise(b *bytes.Buffer, devs []TableRecord, target string) {
 	produced := false
-	header := func(d *DeviceTargets) {
+	header := func(d *TableRecord) {
 		if produced {
 			b.WriteByte(';')
 		}
 		produced = true
 		quoteConcise(b, d.Name)
 		b.WriteByte(',')
-		quoteConcise(b, d.Info.UUID)
+		quoteConcise(b, string(d.UUID))
 		b.WriteByte(',')
-		b.WriteString(strconv.FormatUint(uint64(d.Info.Dev.Minor()), 10))
-		if d.Info.ReadOnly() {
+		b.WriteString(strconv.FormatUint(uint64(d.Minor), 10))
+		if d.ReadOnly {
 			b.WriteString(",ro")
 		} else {
 			b.WriteString(",rw")
@@ -46,13 +44,13 @@ func concise(b *bytes.Buffer, devs []DeviceTargets, target string, params func(*
 				matched = true
 			}
 			b.WriteByte(',')
-			b.WriteString(strconv.FormatUint(t.Start, 10))
+			b.WriteString(strconv.FormatUint(t.StartSector, 10))
 			b.WriteByte(' ')
-			b.WriteString(strconv.FormatUint(t.Length, 10))
+			b.WriteString(strconv.FormatUint(t.LengthSectors, 10))
 			b.WriteByte(' ')
 			b.WriteString(t.Type)
 			b.WriteByte(' ')
-			quoteConcise(b, params(t))
+			quoteConcise(b, t.Params)
 		}
 	}
 	if produced {

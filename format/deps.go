@@ -3,99 +3,82 @@ package format
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
-
-	"github.com/dmctl/dmctl/dmctl"
 )
 
-// DeviceDeps is one device's dependencies: the devices its live table
-// uses (DM_TABLE_DEPS).
-type DeviceDeps struct {
-	Name     string
-	Deps     []dmctl.Dev
-	DepNames []string // optional, parallel to Deps: a name per dependency ("" if unknown)
+// DepsRecord is one device of deps: the devices its live table uses
+// (DM_TABLE_DEPS).
+type DepsRecord struct {
+	Device
+	Dependencies []Dependency `json:"dependencies" doc:"the devices the live table uses, in the kernel's order"`
 }
 
-// depJSON is the JSON form of one dependency.
-type depJSON struct {
-	Major uint32 `json:"major"`
-	Minor uint32 `json:"minor"`
-	Name  string `json:"name"`
+// Dependency is a device another one uses.
+type Dependency struct {
+	Major uint32    `json:"major" doc:"major number"`
+	Minor uint32    `json:"minor" doc:"minor number"`
+	Name  OptString `json:"name" doc:"its device-mapper name, else its kernel name (loop0, sdb); null when unknown"`
 }
 
-// deviceDepsJSON is the JSON form of a DeviceDeps.
-type deviceDepsJSON struct {
-	Name  string    `json:"name"`
-	Count int       `json:"count"`
-	Deps  []depJSON `json:"dependencies"`
-}
+// DepsTable is the table of deps.
+var DepsTable TableView = depsTable
 
-// depName returns the name given for dependency i, or "".
-func (d *DeviceDeps) depName(i int) string {
-	if i < len(d.DepNames) {
-		return d.DepNames[i]
-	}
-	return ""
-}
+var depsTable = &table[DepsRecord]{what: "deps", cols: append(deviceColumns(func(r *DepsRecord) *Device { return &r.Device }),
+	column[DepsRecord]{name: "COUNT", right: true, about: "how many devices the table uses", get: func(r *DepsRecord) cell { return unsigned(uint64(len(r.Dependencies))) }},
+	column[DepsRecord]{name: "DEPENDENCIES", about: "the devices used, NAME(MAJ:MIN), comma-separated", get: func(r *DepsRecord) cell {
+		list := make([]string, len(r.Dependencies))
+		for j, d := range r.Dependencies {
+			list[j] = d.majMin()
+			if d.Name != "" {
+				list[j] = string(d.Name) + "(" + d.majMin() + ")"
+			}
+		}
+		return text(strings.Join(list, ","))
+	}},
+	column[DepsRecord]{name: "UUID", extra: true, about: "device-mapper uuid", get: func(r *DepsRecord) cell { return deviceUUID(&r.Device) }},
+)}
+
+func (d *Dependency) majMin() string { return devNo(d.Major, d.Minor) }
 
 // Deps prints the devices each device uses. Dmsetup prints what dmsetup
 // deps prints (_deps in dmsetup.c): "%d dependencies\t:" then " (%d, %d)"
 // per dependency, or " (%s)" with its name under opts.DepNames when one is
 // given, and a newline; prefixed with "NAME: " under opts.WithNames; an
 // empty list prints "No devices found".
-func Deps(w io.Writer, k Kind, devs []DeviceDeps, opts TargetsOptions) error {
-	k, err := k.resolve("deps")
+func Deps(out Output, recs []DepsRecord, opts TargetsOptions) error {
+	k, err := out.Kind.resolve("deps")
 	if err != nil {
 		return err
 	}
 	switch k {
 	case JSON:
-		out := make([]deviceDepsJSON, len(devs))
-		for i := range devs {
-			d := &devs[i]
-			deps := make([]depJSON, len(d.Deps))
-			for j, dev := range d.Deps {
-				deps[j] = depJSON{Major: dev.Major(), Minor: dev.Minor(), Name: d.depName(j)}
-			}
-			out[i] = deviceDepsJSON{Name: d.Name, Count: len(d.Deps), Deps: deps}
+		js := make([]DepsRecord, len(recs))
+		for i, r := range recs {
+			r.Dependencies = nonNil(r.Dependencies)
+			js[i] = r
 		}
-		return writeJSON(w, "deps", out)
+		return writeJSON(out.W, "deps", js)
 	case Dmsetup:
 		var b bytes.Buffer
-		if len(devs) == 0 {
+		if len(recs) == 0 {
 			b.WriteString(noDevices)
 		}
-		for i := range devs {
-			d := &devs[i]
+		for i := range recs {
+			d := &recs[i]
 			if opts.WithNames {
 				b.WriteString(d.Name + ": ")
 			}
-			fmt.Fprintf(&b, "%d dependencies\t:", len(d.Deps))
-			for j, dev := range d.Deps {
-				if n := d.depName(j); opts.DepNames && n != "" {
-					fmt.Fprintf(&b, " (%s)", n)
+			fmt.Fprintf(&b, "%d dependencies\t:", len(d.Dependencies))
+			for _, dep := range d.Dependencies {
+				if opts.DepNames && dep.Name != "" {
+					fmt.Fprintf(&b, " (%s)", dep.Name)
 				} else {
-					fmt.Fprintf(&b, " (%d, %d)", dev.Major(), dev.Minor())
+					fmt.Fprintf(&b, " (%d, %d)", dep.Major, dep.Minor)
 				}
 			}
 			b.WriteByte('\n')
 		}
-		return flush(w, "deps", &b)
+		return flush(out.W, "deps", &b)
 	}
-	rows := make([][]string, len(devs))
-	for i := range devs {
-		d := &devs[i]
-		list := make([]string, len(d.Deps))
-		for j, dev := range d.Deps {
-			list[j] = dev.String()
-			if n := d.depName(j); n != "" {
-				list[j] = n + " (" + dev.String() + ")"
-			}
-		}
-		rows[i] = []string{d.Name, strconv.Itoa(len(d.Deps)), strings.Join(list, ", ")}
-	}
-	cols := []column{{heading: "NAME"}, {heading: "COUNT", right: true}, {heading: "DEPENDENCIES"}}
-	return writeTable(w, "deps", cols, rows)
+	return depsTable.write(out, recs)
 }

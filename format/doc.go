@@ -1,20 +1,29 @@
-// Package format renders what dmctl reads from the kernel and from a pool:
-// human tables, JSON for programs, and the exact text dmsetup prints.
+// Package format is the one home of dmctl's views: what it reads from the
+// kernel and from a pool, rendered for people, for programs and as dmsetup
+// prints it.
 //
-// Every renderer takes the io.Writer to write to and a Kind, and returns
-// the first error it met; nothing here writes to os.Stdout.
+// Every view is a typed record (InfoRecord, StatusRecord, SnapshotRecord,
+// ...) that the commands fill and one function that renders it to an
+// Output: the io.Writer to write to, the Kind, and the TableOptions of
+// tables. Nothing here writes to os.Stdout.
 //
 //   - Kind Table (the default) prints aligned, borderless columns with
-//     upper-case headings, like lsblk or docker ps, and sizes in binary
-//     units (humanize.IBytes: "100 GiB").
-//   - Kind JSON prints one indented JSON document per call, with stable
-//     snake_case keys, sizes as integers whose unit is in the key
-//     (size_bytes, length_sectors) and device numbers as "major" and
-//     "minor".
+//     one-word upper-case headings, like lsblk or docker ps, sizes in binary
+//     units without a blank ("100GiB"), "-" for an empty cell and \x20 for a
+//     blank inside a cell except in the last column, so that awk's fields
+//     are the columns. TableOptions select the columns (-o), drop the
+//     headings, join cells with a separator instead, and print sizes in
+//     bytes; writeTable is the one place tables are laid out. Reports of
+//     one object (pool create, trim, docker info's section) print
+//     "Key: value" lines.
+//   - Kind JSON prints the records themselves, one JSON document per call:
+//     the schema (schema.go, docs/json.md) is generated from the record
+//     types and every document can be checked against it (View.Validate).
 //   - Kind Dmsetup prints what dmsetup 1.02.185 (lvm2's
 //     libdm/dm-tools/dmsetup.c and libdm/libdm-report.c) prints for the
-//     same verb, byte for byte. Renderers with no dmsetup counterpart (Tree,
-//     KeyValues, Rows) print their Table form instead.
+//     same verb, byte for byte; info -c is libdm's report with dmsetup's -o,
+//     --noheadings, --separator and --nameprefixes. Views with no dmsetup
+//     counterpart print their Table form.
 //
 // Devices are printed in the order given; dmsetup prints them in the
 // kernel's list order and never sorts, so callers pass kernel order.

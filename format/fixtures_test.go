@@ -1,6 +1,10 @@
 package format
 
-import "github.com/dmctl/dmctl/dmctl"
+import (
+	"time"
+
+	"github.com/dmctl/dmctl/dmctl"
+)
 
 // Devices used across the tests: a Docker-style loop pool and its thin
 // devices, plus devices in every state dmsetup distinguishes.
@@ -32,75 +36,133 @@ func infoRecords() []InfoRecord {
 	devs := devices()
 	recs := make([]InfoRecord, len(devs))
 	for i, d := range devs {
-		recs[i] = InfoRecord{DeviceInfo: d, ReadAhead: 256}
+		ra := uint32(256)
+		recs[i] = InfoRecordOf(d, &ra)
 	}
 	return recs
 }
 
-// tables returns each device's live table, as DM_TABLE_STATUS reports it.
-func tables() []DeviceTargets {
-	byName := map[string][]dmctl.Target{
-		"broken":                  {{Start: 0, Length: 2048, Type: "error"}},
-		"docker-8:1-1048612-base": {{Start: 0, Length: 20971520, Type: "thin", Params: "253:0 0"}},
-		"docker-8:1-1048612-pool": {{Start: 0, Length: 209715200, Type: "thin-pool", Params: "7:1 7:0 128 32768 1 skip_block_zeroing"}},
-		"going":                   {{Start: 0, Length: 20971520, Type: "thin", Params: "253:0 2"}},
-		"ro-dev":                  {{Start: 0, Length: 409600, Type: "crypt", Params: "aes-xts-plain64 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef 0 7:2 0 1 allow_discards"}},
-		"snap":                    {{Start: 0, Length: 20971520, Type: "thin", Params: "253:0 1"}},
-		"vg0-lv_data":             {{Start: 0, Length: 2048, Type: "linear", Params: "8:16 2048"}, {Start: 2048, Length: 4096, Type: "linear", Params: "8:32 2048"}},
-	}
-	return withTargets(byName)
-}
-
-// statuses returns each device's status lines.
-func statuses() []DeviceTargets {
-	byName := map[string][]dmctl.Target{
-		"broken":                  {{Start: 0, Length: 2048, Type: "error"}},
-		"docker-8:1-1048612-base": {{Start: 0, Length: 20971520, Type: "thin", Params: "20480 20479"}},
-		"docker-8:1-1048612-pool": {{Start: 0, Length: 209715200, Type: "thin-pool", Params: "1 159/524288 28/1638400 - rw discard_passdown queue_if_no_space - 1024"}},
-		"going":                   {{Start: 0, Length: 20971520, Type: "thin", Params: "0 -"}},
-		"ro-dev":                  {{Start: 0, Length: 409600, Type: "crypt"}},
-		"snap":                    {{Start: 0, Length: 20971520, Type: "thin", Params: "2048 2047"}},
-		"vg0-lv_data":             {{Start: 0, Length: 2048, Type: "linear"}, {Start: 2048, Length: 4096, Type: "linear"}},
-	}
-	return withTargets(byName)
-}
-
-func withTargets(byName map[string][]dmctl.Target) []DeviceTargets {
-	devs := devices()
-	out := make([]DeviceTargets, len(devs))
-	for i, d := range devs {
-		out[i] = DeviceTargets{Name: d.Name, Info: d, Targets: byName[d.Name]}
+// reportDevices returns the devices with what info -c's relation fields
+// need: the pool uses two loop devices, the thins use the pool, the LV
+// uses two disks.
+func reportDevices() []ReportDevice {
+	recs := infoRecords()
+	out := make([]ReportDevice, len(recs))
+	pool := ReportDep{Major: 253, Minor: 0, Name: "docker-8:1-1048612-pool", BlkName: "dm-0"}
+	for i, r := range recs {
+		out[i] = ReportDevice{InfoRecord: r, BlkDevName: "dm-" + u32(r.Minor)}
+		switch r.Name {
+		case "docker-8:1-1048612-pool":
+			out[i].Deps = []ReportDep{{Major: 7, Minor: 1, BlkName: "loop1"}, {Major: 7, Minor: 0, BlkName: "loop0"}}
+			out[i].UsedBy = []ReportDep{
+				{Major: 253, Minor: 1, Name: "docker-8:1-1048612-base", BlkName: "dm-1"},
+				{Major: 253, Minor: 7, Name: "going", BlkName: "dm-7"},
+				{Major: 253, Minor: 3, Name: "snap", BlkName: "dm-3"},
+			}
+		case "docker-8:1-1048612-base", "going", "snap":
+			out[i].Deps = []ReportDep{pool}
+		case "vg0-lv_data":
+			out[i].Deps = []ReportDep{{Major: 8, Minor: 32, BlkName: "sdc"}, {Major: 8, Minor: 16, BlkName: "sdb"}}
+		}
 	}
 	return out
 }
 
-func names() []dmctl.NameEntry {
+// tableTargets returns each device's live table, as DM_TABLE_STATUS
+// reports it.
+func tableTargets() map[string][]TableTarget {
+	return map[string][]TableTarget{
+		"broken":                  {{0, 2048, "error", ""}},
+		"docker-8:1-1048612-base": {{0, 20971520, "thin", "253:0 0"}},
+		"docker-8:1-1048612-pool": {{0, 209715200, "thin-pool", "7:1 7:0 128 32768 1 skip_block_zeroing"}},
+		"going":                   {{0, 20971520, "thin", "253:0 2"}},
+		"ro-dev":                  {{0, 409600, "crypt", "aes-xts-plain64 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef 0 7:2 0 1 allow_discards"}},
+		"snap":                    {{0, 20971520, "thin", "253:0 1"}},
+		"vg0-lv_data":             {{0, 2048, "linear", "8:16 2048"}, {2048, 4096, "linear", "8:32 2048"}},
+	}
+}
+
+func tables() []TableRecord {
+	byName := tableTargets()
 	devs := devices()
-	out := make([]dmctl.NameEntry, len(devs))
+	out := make([]TableRecord, len(devs))
 	for i, d := range devs {
-		out[i] = dmctl.NameEntry{Name: d.Name, Dev: d.Dev, EventNr: d.EventNr, UUID: d.UUID}
+		out[i] = TableRecord{Device: DeviceOf(d.Name, d.UUID, d.Dev), ReadOnly: d.ReadOnly(), Targets: byName[d.Name]}
 	}
 	return out
 }
 
-func deps() []DeviceDeps {
-	return []DeviceDeps{
-		{Name: "broken"},
-		{Name: "docker-8:1-1048612-base", Deps: []dmctl.Dev{dmctl.MakeDev(253, 0)}, DepNames: []string{"docker-8:1-1048612-pool"}},
-		{Name: "docker-8:1-1048612-pool", Deps: []dmctl.Dev{dmctl.MakeDev(7, 1), dmctl.MakeDev(7, 0)}, DepNames: []string{"loop1", "loop0"}},
-		{Name: "vg0-lv_data", Deps: []dmctl.Dev{dmctl.MakeDev(8, 32), dmctl.MakeDev(8, 16)}, DepNames: []string{"sdc", ""}},
+// statuses returns each device's status, with the pool's and the thins'
+// figures parsed.
+func statuses() []StatusRecord {
+	byName := map[string][]StatusTarget{
+		"broken":                  {{0, 2048, "error", ""}},
+		"docker-8:1-1048612-base": {{0, 20971520, "thin", "20480 20479"}},
+		"docker-8:1-1048612-pool": {{0, 209715200, "thin-pool", "1 159/524288 28/1638400 - rw discard_passdown queue_if_no_space - 1024 "}},
+		"going":                   {{0, 20971520, "thin", "0 -"}},
+		"ro-dev":                  {{0, 409600, "crypt", ""}},
+		"snap":                    {{0, 20971520, "thin", "2048 2047"}},
+		"vg0-lv_data":             {{0, 2048, "linear", ""}, {2048, 4096, "linear", ""}},
+	}
+	devs := devices()
+	out := make([]StatusRecord, len(devs))
+	for i, d := range devs {
+		r := StatusRecord{Device: DeviceOf(d.Name, d.UUID, d.Dev), Suspended: d.Suspended(), ReadOnly: d.ReadOnly(),
+			OpenCount: d.OpenCount, Targets: byName[d.Name], Mountpoints: []string{}}
+		for _, t := range r.Targets {
+			r.SizeBytes += t.LengthSectors * 512
+		}
+		if len(r.Targets) > 0 {
+			r.Type = OptString(r.Targets[0].Type)
+		}
+		switch d.Name {
+		case "docker-8:1-1048612-pool":
+			r.Pool = &PoolUsage{TransactionID: 1, BlockSizeBytes: 65536,
+				DataUsedBytes: 28 * 65536, DataTotalBytes: 1638400 * 65536, DataUsedPercent: Percent(28, 1638400),
+				MetadataUsedBytes: 159 * 4096, MetadataTotalBytes: 524288 * 4096, MetadataUsedPercent: Percent(159, 524288),
+				Mode: "rw", Discard: "discard_passdown"}
+		case "docker-8:1-1048612-base":
+			h := uint64(20479)
+			r.Thin = &ThinUsage{MappedBytes: 20480 * 512, HighestMappedSector: &h}
+			r.Mountpoints = []string{"/var/lib/docker/devicemapper/mnt/base dir"}
+		case "going":
+			r.Thin = &ThinUsage{}
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func names() []ListRecord {
+	devs := devices()
+	out := make([]ListRecord, len(devs))
+	for i, d := range devs {
+		out[i] = ListRecordOf(dmctl.NameEntry{Name: d.Name, Dev: d.Dev, EventNr: d.EventNr, UUID: d.UUID})
+	}
+	return out
+}
+
+func deps() []DepsRecord {
+	dep := func(major, minor uint32, name string) Dependency {
+		return Dependency{Major: major, Minor: minor, Name: OptString(name)}
+	}
+	return []DepsRecord{
+		{Device: DeviceOf("broken", "", dmctl.MakeDev(253, 8)), Dependencies: []Dependency{}},
+		{Device: DeviceOf("docker-8:1-1048612-base", "", dmctl.MakeDev(253, 1)), Dependencies: []Dependency{dep(253, 0, "docker-8:1-1048612-pool")}},
+		{Device: DeviceOf("docker-8:1-1048612-pool", "", dmctl.MakeDev(253, 0)), Dependencies: []Dependency{dep(7, 1, "loop1"), dep(7, 0, "loop0")}},
+		{Device: DeviceOf("vg0-lv_data", "LVM-x", dmctl.MakeDev(253, 2)), Dependencies: []Dependency{dep(8, 32, "sdc"), dep(8, 16, "")}},
 	}
 }
 
-func targetVersions() []dmctl.TargetVersion {
-	return []dmctl.TargetVersion{
-		{Name: "thin-pool", Version: dmctl.Version{1, 22, 0}},
-		{Name: "thin", Version: dmctl.Version{1, 22, 0}},
-		{Name: "crypt", Version: dmctl.Version{1, 24, 0}},
-		{Name: "striped", Version: dmctl.Version{1, 6, 0}},
-		{Name: "linear", Version: dmctl.Version{1, 4, 0}},
-		{Name: "error", Version: dmctl.Version{1, 6, 0}},
-		{Name: "a-target-name-longer-than-16", Version: dmctl.Version{10, 0, 12}},
+func targetVersions() []TargetRecord {
+	return []TargetRecord{
+		{"thin-pool", "1.22.0"},
+		{"thin", "1.22.0"},
+		{"crypt", "1.24.0"},
+		{"striped", "1.6.0"},
+		{"linear", "1.4.0"},
+		{"error", "1.6.0"},
+		{"a-target-name-longer-than-16", "10.0.12"},
 	}
 }
 
@@ -108,40 +170,100 @@ func targetVersions() []dmctl.TargetVersion {
 // down to a filesystem on a thin device.
 func tree() []TreeNode {
 	const gib = 1 << 30
-	thin := func(name, majmin, mnt string, mapped uint64, children ...TreeNode) TreeNode {
-		return TreeNode{Name: name, MajMin: majmin, Size: 10 * gib, Type: "thin", Mountpoint: mnt,
-			Data: &Usage{Used: mapped}, Children: children}
+	node := func(name, typ string, size uint64, major, minor uint32, children ...TreeNode) TreeNode {
+		n := TreeNode{Name: name, Type: typ, SizeBytes: size, Mountpoints: []string{}, Children: children}
+		n.SetDev(major, minor)
+		return n
 	}
-	pool := TreeNode{
-		Name: "docker-8:1-1048612-pool", MajMin: "253:0", Size: 100 * gib, Type: "thin-pool",
-		Data: &Usage{Used: 11800000}, Meta: &Usage{Used: 581632, Total: 2 * gib},
-		Children: []TreeNode{
-			thin("docker-8:1-1048612-base", "253:1", "", 10485760,
-				TreeNode{Name: "base-crypt", MajMin: "253:9", Size: 10*gib - 2<<20, Type: "crypt", ReadOnly: true}),
-			thin("docker-8:1-1048612-5f1e", "253:2", "/var/lib/docker/devicemapper/mnt/5f1e", 0),
-		},
+	thin := func(name string, minor uint32, mnt string, mapped uint64, children ...TreeNode) TreeNode {
+		n := node(name, "thin", 10*gib, 253, minor, children...)
+		n.SetData(mapped, 10*gib)
+		if mnt != "" {
+			n.Mountpoints = []string{mnt}
+		}
+		return n
 	}
+	crypt := node("base-crypt", "crypt", 10*gib-2<<20, 253, 9)
+	crypt.ReadOnly = true
+	pool := node("docker-8:1-1048612-pool", "thin-pool", 100*gib, 253, 0,
+		thin("docker-8:1-1048612-base", 1, "", 10485760, crypt),
+		thin("docker-8:1-1048612-5f1e", 2, "/var/lib/docker/devicemapper/mnt/5f1e", 0))
+	pool.SetData(11800000, 100*gib)
+	pool.SetMetadata(581632, 2*gib)
+	poolCopy := pool
+	poolCopy.Children = []TreeNode{}
+	empty := node("empty-pool", "thin-pool", 0, 253, 10)
+	empty.SetData(0, 0)
 	return []TreeNode{
-		{Name: "/var/lib/docker/devicemapper/devicemapper/data", Size: 100 * gib, Type: "file", Children: []TreeNode{
-			{Name: "loop0", MajMin: "7:0", Size: 100 * gib, Type: "loop", Children: []TreeNode{pool}},
-		}},
-		{Name: "/var/lib/docker/devicemapper/devicemapper/metadata", Size: 2 * gib, Type: "file", Children: []TreeNode{
-			{Name: "loop1", MajMin: "7:1", Size: 2 * gib, Type: "loop", Children: []TreeNode{{
-				Name: pool.Name, MajMin: pool.MajMin, Size: pool.Size, Type: pool.Type, Data: pool.Data, Meta: pool.Meta,
-			}}},
-		}},
-		{Name: "empty-pool", MajMin: "253:10", Type: "thin-pool", Data: &Usage{}},
+		{Name: "/var/lib/docker/devicemapper/devicemapper/data", SizeBytes: 100 * gib, Type: "file", Mountpoints: []string{},
+			Children: []TreeNode{node("loop0", "loop", 100*gib, 7, 0, pool)}},
+		{Name: "/var/lib/docker/devicemapper/devicemapper/metadata", SizeBytes: 2 * gib, Type: "file", Mountpoints: []string{},
+			Children: []TreeNode{node("loop1", "loop", 2*gib, 7, 1, poolCopy)}},
+		empty,
 	}
 }
 
-func dockerInfo() []KV {
-	return []KV{
-		{Key: "Pool Name", Value: "docker-8:1-1048612-pool"},
-		{Key: "Pool Blocksize", Value: "65.54kB", JSONKey: "pool_blocksize_bytes", JSONValue: uint64(65536)},
-		{Key: "Udev Sync Supported", Value: "true", JSONValue: true},
-		{Key: "Data loop file", Value: "/var/lib/docker/devicemapper/devicemapper/data"},
-		{Key: "Data Space Used", Value: "11.8MB", JSONKey: "data_space_used_bytes", JSONValue: uint64(11800000)},
-		{Key: "Library Version", Value: `dmctl 0.1.0 (pure-Go ioctl) <"quoted">`},
-		{Key: "Features", Value: "skip_block_zeroing", JSONValue: []string{"skip_block_zeroing"}},
+func poolRecord() PoolRecord {
+	bs := uint64(65536)
+	return PoolRecord{PoolName: "docker-8:1-1048612-pool", Prefix: "docker-8:1-1048612", Layout: "loop", Active: true,
+		BlockSizeBytes: &bs, Devices: 3, DataDevice: "/dev/loop0", MetadataDevice: "/dev/loop1",
+		DataLoopFile: "/var/lib/dmctl/devicemapper/data", MetadataLoopFile: "/var/lib/dmctl/devicemapper/metadata",
+		Root: "/var/lib/dmctl", BaseDevicePath: "/dev/mapper/docker-8:1-1048612-base"}
+}
+
+func poolInfoRecord() PoolInfoRecord {
+	u := func(n uint64) *uint64 { return &n }
+	no := false
+	return PoolInfoRecord{
+		PoolName: "docker-253:1-1048612-pool", Layout: "loop", BlockSizeBytes: 65536, BaseDeviceSizeBytes: 10737418240,
+		BackingFilesystem: "xfs", DataDevice: "/dev/loop0", MetadataDevice: "/dev/loop1",
+		DataLoopFile:     "/var/lib/docker/devicemapper/devicemapper/data",
+		MetadataLoopFile: "/var/lib/docker/devicemapper/devicemapper/metadata",
+		DataUsedBytes:    u(11796480), DataTotalBytes: u(107374182400), DataAvailableBytes: u(48200000000),
+		MetadataUsedBytes: u(581632), MetadataTotalBytes: u(2147483648), MetadataAvailableBytes: u(2146902016),
+		MinFreeSpaceBytes: u(10737418240), DeferredRemovalEnabled: true, DeferredDeletionEnabled: true,
+		LibraryVersion: "dmctl v0.1.0 (pure-Go ioctl)", DriverVersion: "4.47.0", ThinPoolTargetVersion: "1.23.0", Mode: "rw",
+		NeedsCheck: &no, TransactionID: u(0),
+	}
+}
+
+func snapshotRecords() []SnapshotRecord {
+	mapped, excl, shared := uint64(10485760), uint64(0), uint64(10485760)
+	return []SnapshotRecord{
+		{ID: "base", Name: "docker-8:1-1048612-base", ThinID: 0, SizeBytes: 10 << 30, MappedBytes: &mapped,
+			ExclusiveBytes: &excl, SharedBytes: &shared, Active: true, DevicePath: "/dev/mapper/docker-8:1-1048612-base",
+			Mountpoints: []string{}},
+		{ID: "img", Name: "docker-8:1-1048612-img", ThinID: 1, Origin: "base", SizeBytes: 10 << 30, TransactionID: 1,
+			CreatedAt: OptTime{time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}, DevicePath: "/dev/mapper/docker-8:1-1048612-img"},
+		{ID: "ctr", Name: "docker-8:1-1048612-ctr", ThinID: 2, Origin: "img", SizeBytes: 10 << 30, TransactionID: 2,
+			MappedBytes: &mapped, Active: true, Deleted: true, DevicePath: "/dev/mapper/docker-8:1-1048612-ctr",
+			Mountpoints: []string{"/var/lib/dmctl/mnt/ctr", "/srv/ctr"}},
+	}
+}
+
+func trimRecords() []TrimRecord {
+	before, after, reclaimed := uint64(96<<20), uint64(32<<20), uint64(64<<20)
+	susp := int64(12345)
+	return []TrimRecord{
+		{DataLoopFile: "/var/lib/dmctl/devicemapper/data", FilesystemsTrimmed: []FilesystemTrim{{"/var/lib/dmctl/mnt/ctr", 1 << 20}},
+			FreeDataBlocks: 1000, FreeDataBytes: 1000 * 65536, FreeRuns: 3,
+			AllocatedBeforeBytes: &before, AllocatedAfterBytes: &after, ReclaimedBytes: &reclaimed, SuspendedMicros: &susp},
+		{DryRun: true, DataLoopFile: "/var/lib/dmctl/devicemapper/data", FreeDataBlocks: 1000, FreeDataBytes: 1000 * 65536,
+			FreeRuns: 3, AllocatedBeforeBytes: &before, ReclaimedBytes: &reclaimed},
+		{DataDevice: "/dev/sdb", FreeDataBlocks: 10, FreeDataBytes: 10 * 65536, FreeRuns: 1, SuspendedMicros: &susp},
+	}
+}
+
+func checkRecords() []CheckRecord {
+	return []CheckRecord{
+		{PoolName: "docker-8:1-1048612-pool", Consistent: true, TransactionID: 4, ThinIDs: 4, DeviceFiles: 3,
+			Findings: []CheckFinding{{Kind: "foreign-thin-id", Subject: "thin id 9", Detail: "another program's thin id", Notice: true}}},
+		{PoolName: "docker-8:1-1048612-pool", TransactionID: 4, ThinIDs: 3, DeviceFiles: 2,
+			Repaired: []string{"rolled back transaction 5 (device ctr)"},
+			Findings: []CheckFinding{
+				{Kind: "orphan-thin", Subject: "thin id 7", Detail: "no device file names thin id 7", Repair: "delete thin id 7", DeletesData: true},
+				{Kind: "foreign-thin-id", Subject: "thin id 9", Detail: "another program's thin id", Notice: true},
+				{Kind: "needs-check", Subject: "docker-8:1-1048612-pool", Detail: "the pool's metadata needs thin_check"},
+			}},
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-
-	"github.com/dmctl/dmctl/dmctl"
 )
 
 func TestParseKind(t *testing.T) {
@@ -32,63 +30,93 @@ func TestParseKind(t *testing.T) {
 	}
 }
 
-// TestDmsetupForms pins each dmsetup form with literal text written from
-// dmsetup.c and libdm-report.c, independently of the goldens.
+// TestDmsetupForms pins each dmsetup form with literal text: written from
+// dmsetup.c and libdm-report.c, and for info -c captured from dmsetup
+// 1.02.185 in the test guest.
 func TestDmsetupForms(t *testing.T) {
-	pool := poolInfo()
-	one := InfoRecord{DeviceInfo: pool, ReadAhead: 256}
-	short := InfoRecord{DeviceInfo: dmctl.DeviceInfo{Name: "a", Dev: dmctl.MakeDev(253, 0), Flags: live}}
-	zero := DeviceTargets{Name: "z", Info: dmctl.DeviceInfo{Dev: dmctl.MakeDev(253, 12), Flags: live},
-		Targets: []dmctl.Target{{Start: 0, Length: 8, Type: "zero"}}}
-	none := DeviceTargets{Name: "empty", Info: dmctl.DeviceInfo{Dev: dmctl.MakeDev(253, 6)}}
+	one := infoRecords()[2]
+	x1 := ReportDevice{InfoRecord: InfoRecord{Device: Device{Name: "x1", Major: 254, Minor: 0}, LiveTable: true, TargetCount: 1}}
+	x2 := ReportDevice{InfoRecord: InfoRecord{Device: Device{Name: "x2", UUID: "UU-1", Major: 254, Minor: 1}, LiveTable: true, TargetCount: 1}}
+	xs := []ReportDevice{x1, x2}
+	zero := TableRecord{Device: Device{Name: "z", Major: 253, Minor: 12}, Targets: []TableTarget{{0, 8, "zero", ""}}}
+	none := TableRecord{Device: Device{Name: "empty", Major: 253, Minor: 6}}
+	dm := func(w io.Writer) Output { return Output{W: w, Kind: Dmsetup} }
+	cols := func(w io.Writer, o TableOptions) Output { return Output{W: w, Kind: Dmsetup, Table: o} }
 	tests := []struct {
 		name   string
 		render func(io.Writer) error
 		want   string
 	}{
 		{"version", func(w io.Writer) error {
-			return Version(w, Dmsetup, VersionInfo{Tool: "dmctl 0.1.0", Driver: dmctl.Version{4, 48, 0}})
+			return Version(dm(w), VersionRecord{LibraryVersion: "dmctl 0.1.0", DriverVersion: "4.48.0"})
 		}, "Library version:   dmctl 0.1.0\nDriver version:    4.48.0\n"},
 		{"targets", func(w io.Writer) error {
-			return Targets(w, Dmsetup, []dmctl.TargetVersion{{Name: "thin-pool", Version: dmctl.Version{1, 22, 0}}})
+			return Targets(dm(w), []TargetRecord{{"thin-pool", "1.22.0"}})
 		}, "thin-pool        v1.22.0\n"},
 		{"ls", func(w io.Writer) error {
-			return List(w, Dmsetup, []dmctl.NameEntry{{Name: "pool", Dev: dmctl.MakeDev(253, 0)}}, ListStyle{})
+			return List(dm(w), []ListRecord{{Device: Device{Name: "pool", Major: 253}}}, ListStyle{})
 		}, "pool\t(253:0)\n"},
 		{"ls --target", func(w io.Writer) error {
-			return List(w, Dmsetup, []dmctl.NameEntry{{Name: "pool", Dev: dmctl.MakeDev(253, 0)}}, ListStyle{Target: "thin-pool"})
+			return List(dm(w), []ListRecord{{Device: Device{Name: "pool", Major: 253}}}, ListStyle{Target: "thin-pool"})
 		}, "pool\t(253, 0)\n"},
 		{"ls -o blkdevname", func(w io.Writer) error {
-			return List(w, Dmsetup, []dmctl.NameEntry{{Name: "pool", Dev: dmctl.MakeDev(253, 3)}}, ListStyle{Names: BlkDevName})
+			return List(dm(w), []ListRecord{{Device: Device{Name: "pool", Major: 253, Minor: 3}}}, ListStyle{Names: BlkDevName})
 		}, "pool\t(dm-3)\n"},
-		{"ls no devices", func(w io.Writer) error { return List(w, Dmsetup, nil, ListStyle{}) }, "No devices found\n"},
-		{"info", func(w io.Writer) error { return Info(w, Dmsetup, []InfoRecord{one}) },
+		{"ls no devices", func(w io.Writer) error { return List(dm(w), nil, ListStyle{}) }, "No devices found\n"},
+		{"info", func(w io.Writer) error { return Info(dm(w), []InfoRecord{one}) },
 			"Name:              docker-8:1-1048612-pool\nState:             ACTIVE\nRead Ahead:        256\n" +
 				"Tables present:    LIVE\nOpen count:        1\nEvent number:      0\nMajor, minor:      253, 0\n" +
 				"Number of targets: 1\n\n"},
-		{"info -c", func(w io.Writer) error { return InfoColumns(w, Dmsetup, []InfoRecord{short}) },
-			"Name             Maj Min Stat Open Targ Event  UUID" + strings.Repeat(" ", 28) + "\n" +
-				"a                253   0 L--w    0    0      0 " + strings.Repeat(" ", 32) + "\n"},
-		{"info -c no devices", func(w io.Writer) error { return InfoColumns(w, Dmsetup, nil) }, "No devices found\n"},
-		{"table one device", func(w io.Writer) error { return Tables(w, Dmsetup, []DeviceTargets{zero}, TargetsOptions{}) },
+		{"info -c", func(w io.Writer) error { return InfoColumns(dm(w), xs, false) },
+			"Name             Maj Min Stat Open Targ Event  UUID                            \n" +
+				"x1               254   0 L--w    0    1      0                                 \n" +
+				"x2               254   1 L--w    0    1      0 UU-1                            \n"},
+		{"info -c --noheadings", func(w io.Writer) error { return InfoColumns(cols(w, TableOptions{NoHeadings: true}), xs, false) },
+			"x1:254:0:L--w:0:1:0:\nx2:254:1:L--w:0:1:0:UU-1\n"},
+		{"info -c --separator :", func(w io.Writer) error { return InfoColumns(cols(w, TableOptions{Separator: ":"}), xs, false) },
+			"Name:Maj:Min:Stat:Open:Targ:Event:UUID\nx1:254:0:L--w:0:1:0:\nx2:254:1:L--w:0:1:0:UU-1\n"},
+		{"info -c -o name,uuid,attr --separator ,", func(w io.Writer) error {
+			return InfoColumns(cols(w, TableOptions{Columns: "name,uuid,attr", Separator: ","}), xs, false)
+		}, "Name,UUID,Stat\nx1,,L--w\nx2,UU-1,L--w\n"},
+		{"info -c -o +devno", func(w io.Writer) error { return InfoColumns(cols(w, TableOptions{Columns: "+devno"}), xs, false) },
+			"Name             Maj Min Stat Open Targ Event  UUID                             DevNo\n" +
+				"x1               254   0 L--w    0    1      0                                  254:0\n" +
+				"x2               254   1 L--w    0    1      0 UU-1                             254:1\n"},
+		{"info -c -o ,name,,attr", func(w io.Writer) error { return InfoColumns(cols(w, TableOptions{Columns: ",name,,attr"}), xs, false) },
+			"Name             Stat\nx1               L--w\nx2               L--w\n"},
+		{"info -c -o NAME,Uuid,dev_no,MAJOR", func(w io.Writer) error {
+			return InfoColumns(cols(w, TableOptions{Columns: "NAME,Uuid,dev_no,MAJOR"}), xs, false)
+		}, "Name             UUID                             DevNo Maj\n" +
+			"x1                                                254:0 254\n" +
+			"x2               UU-1                             254:1 254\n"},
+		{"info -c --nameprefixes", func(w io.Writer) error { return InfoColumns(dm(w), xs, true) },
+			"Name Maj Min Stat Open Targ Event UUID\n" +
+				"DM_NAME='x1' DM_MAJOR='254' DM_MINOR='0' DM_ATTR='L--w' DM_OPEN='0' DM_SEGMENTS='1' DM_EVENTS='0' DM_UUID=''\n" +
+				"DM_NAME='x2' DM_MAJOR='254' DM_MINOR='1' DM_ATTR='L--w' DM_OPEN='0' DM_SEGMENTS='1' DM_EVENTS='0' DM_UUID='UU-1'\n"},
+		{"info -c --noheadings --nameprefixes", func(w io.Writer) error {
+			return InfoColumns(cols(w, TableOptions{NoHeadings: true}), xs, true)
+		}, "DM_NAME='x1':DM_MAJOR='254':DM_MINOR='0':DM_ATTR='L--w':DM_OPEN='0':DM_SEGMENTS='1':DM_EVENTS='0':DM_UUID=''\n" +
+			"DM_NAME='x2':DM_MAJOR='254':DM_MINOR='1':DM_ATTR='L--w':DM_OPEN='0':DM_SEGMENTS='1':DM_EVENTS='0':DM_UUID='UU-1'\n"},
+		{"info -c no devices", func(w io.Writer) error { return InfoColumns(dm(w), nil, false) }, "No devices found\n"},
+		{"table one device", func(w io.Writer) error { return Tables(dm(w), []TableRecord{zero}, TargetsOptions{}) },
 			"0 8 zero \n"},
 		{"table all devices", func(w io.Writer) error {
-			return Tables(w, Dmsetup, []DeviceTargets{none, zero}, TargetsOptions{WithNames: true})
+			return Tables(dm(w), []TableRecord{none, zero}, TargetsOptions{WithNames: true})
 		}, "empty: \nz: 0 8 zero \n"},
-		{"table no table", func(w io.Writer) error { return Tables(w, Dmsetup, []DeviceTargets{none}, TargetsOptions{}) }, "\n"},
+		{"table no table", func(w io.Writer) error { return Tables(dm(w), []TableRecord{none}, TargetsOptions{}) }, "\n"},
 		{"table --target", func(w io.Writer) error {
-			return Tables(w, Dmsetup, []DeviceTargets{none, zero}, TargetsOptions{WithNames: true, Target: "linear"})
+			return Tables(dm(w), []TableRecord{none, zero}, TargetsOptions{WithNames: true, Target: "linear"})
 		}, ""},
 		{"table --concise", func(w io.Writer) error {
-			return Tables(w, Dmsetup, []DeviceTargets{none, zero}, TargetsOptions{Concise: true})
+			return Tables(dm(w), []TableRecord{none, zero}, TargetsOptions{Concise: true})
 		}, "empty,,6,rw;z,,12,rw,0 8 zero \n"},
-		{"status no devices", func(w io.Writer) error { return Status(w, Dmsetup, nil, TargetsOptions{WithNames: true}) },
+		{"status no devices", func(w io.Writer) error { return Status(dm(w), nil, TargetsOptions{WithNames: true}) },
 			"No devices found\n"},
 		{"deps", func(w io.Writer) error {
-			return Deps(w, Dmsetup, []DeviceDeps{{Name: "pool", Deps: []dmctl.Dev{dmctl.MakeDev(7, 1), dmctl.MakeDev(7, 0)}}}, TargetsOptions{})
+			return Deps(dm(w), []DepsRecord{{Device: Device{Name: "pool"}, Dependencies: []Dependency{{7, 1, ""}, {7, 0, ""}}}}, TargetsOptions{})
 		}, "2 dependencies\t: (7, 1) (7, 0)\n"},
 		{"deps all devices", func(w io.Writer) error {
-			return Deps(w, Dmsetup, []DeviceDeps{{Name: "e"}}, TargetsOptions{WithNames: true})
+			return Deps(dm(w), []DepsRecord{{Device: Device{Name: "e"}}}, TargetsOptions{WithNames: true})
 		}, "e: 0 dependencies\t:\n"},
 	}
 	for _, tc := range tests {
@@ -103,21 +131,162 @@ func TestDmsetupForms(t *testing.T) {
 	}
 }
 
+// TestReportFields checks the -o lists info -c takes, as libdm parses
+// them.
+func TestReportFields(t *testing.T) {
+	tests := []struct {
+		spec      string
+		ok        bool
+		deps, use bool
+	}{
+		{"", true, false, false},
+		{"+devno", true, false, false},
+		{",name,,attr", true, false, false},
+		{"name,", false, false, false},
+		{",", false, false, false},
+		{"name,frob", false, false, false},
+		{"Dev_No,UUID", true, false, false},
+		{"name,devnos_used", true, true, false},
+		{"names_using_dev", true, false, true},
+		{"name_all,info_all", true, false, false},
+		{"stats_all", false, false, false},
+	}
+	for _, tc := range tests {
+		deps, use, err := ReportNeeds(tc.spec)
+		if (err == nil) != tc.ok || deps != tc.deps || use != tc.use {
+			t.Errorf("ReportNeeds(%q) = %v, %v, %v, want deps %v, users %v, ok %v", tc.spec, deps, use, err, tc.deps, tc.use, tc.ok)
+		}
+	}
+}
+
+func TestSplitLVMName(t *testing.T) {
+	r := ReportDevice{InfoRecord: InfoRecord{Device: Device{Name: "vg--x-lv--y-tpool", UUID: "LVM-xyz"}}}
+	if got, want := r.split(), (splitName{"LVM", "vg-x", "lv-y", "tpool"}); got != want {
+		t.Errorf("split(%q) = %+v, want %+v", r.Name, got, want)
+	}
+	r = ReportDevice{InfoRecord: InfoRecord{Device: Device{Name: "c", UUID: "LVM-abc"}}}
+	if got, want := r.split(), (splitName{"LVM", "c", "", ""}); got != want {
+		t.Errorf("split(%q) = %+v, want %+v", r.Name, got, want)
+	}
+	r = ReportDevice{InfoRecord: InfoRecord{Device: Device{Name: "a-b", UUID: "CRYPT"}}}
+	if got, want := r.split(), (splitName{}); got != want {
+		t.Errorf("split(%q) = %+v, want %+v", r.Name, got, want)
+	}
+	if got := mangle("a b\\x20c"); got != `a\x20b\x20c` {
+		t.Errorf("mangle = %q", got)
+	}
+	if got := unmangle(`a\x20b`); got != "a b" {
+		t.Errorf("unmangle = %q", got)
+	}
+}
+
+// TestTableOptions checks column selection and layout for scripts.
+func TestTableOptions(t *testing.T) {
+	recs := names()[:2]
+	tests := []struct {
+		opts TableOptions
+		want string
+		err  string
+	}{
+		{TableOptions{Columns: "name"}, "NAME\nbroken\ndocker-8:1-1048612-base\n", ""},
+		{TableOptions{Columns: "Name,maj:min", NoHeadings: true}, "broken                    253:8\ndocker-8:1-1048612-base   253:1\n", ""},
+		{TableOptions{Columns: "+event", Separator: ","}, "NAME,MAJ:MIN,UUID,EVENT\nbroken,253:8,,2\ndocker-8:1-1048612-base,253:1,,0\n", ""},
+		{TableOptions{Columns: "uuid,name", NoHeadings: true}, "-   broken\n-   docker-8:1-1048612-base\n", ""},
+		{TableOptions{Columns: "name,frob"}, "", `unknown column "frob"`},
+		{TableOptions{Columns: ","}, "", "no columns"},
+	}
+	for _, tc := range tests {
+		var buf bytes.Buffer
+		err := List(Output{W: &buf, Kind: Table, Table: tc.opts}, recs, ListStyle{})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("List(%+v) = %v, want error %q", tc.opts, err, tc.err)
+			}
+			if check := ListTable.CheckColumns(tc.opts.Columns); check == nil {
+				t.Errorf("CheckColumns(%q) = nil, want an error", tc.opts.Columns)
+			}
+			continue
+		}
+		if err != nil || buf.String() != tc.want {
+			t.Errorf("List(%+v) = %q, %v, want %q", tc.opts, buf.String(), err, tc.want)
+		}
+	}
+}
+
+func TestEscapeCell(t *testing.T) {
+	tests := []struct {
+		in     string
+		blanks bool
+		want   string
+	}{
+		{"plain", true, "plain"},
+		{"/mnt/a dir", true, `/mnt/a\x20dir`},
+		{"/mnt/a dir", false, "/mnt/a dir"},
+		{"two\nlines", false, `two\x0alines`},
+		{"tab\there", true, `tab\x09here`},
+	}
+	for _, tc := range tests {
+		if got := escapeCell(tc.in, tc.blanks); got != tc.want {
+			t.Errorf("escapeCell(%q, %v) = %q, want %q", tc.in, tc.blanks, got, tc.want)
+		}
+	}
+}
+
+func TestDockerSize(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0B"},
+		{1, "1B"},
+		{999, "999B"},
+		{1000, "1kB"},
+		{1024, "1.024kB"},
+		{65536, "65.54kB"},
+		{524288, "524.3kB"},
+		{581632, "581.6kB"},
+		{999999, "1000kB"}, // rounding after the unit is chosen, as go-units does
+		{1000000, "1MB"},
+		{1048576, "1.049MB"},
+		{11796480, "11.8MB"},
+		{2147483648, "2.147GB"},
+		{10737418240, "10.74GB"},
+		{107374182400, "107.4GB"},
+		{3.42e9, "3.42GB"},
+		{5.372e12, "5.372TB"},
+		{2.22e15, "2.22PB"},
+		{1e28, "1e+04YB"},
+	}
+	for _, tc := range tests {
+		if got := DockerSize(tc.in); got != tc.want {
+			t.Errorf("DockerSize(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 // renderers calls every renderer with k.
 func renderers(w io.Writer, k Kind) []error {
-	recs := infoRecords()
+	o := Output{W: w, Kind: k}
 	return []error{
-		Version(w, k, VersionInfo{}),
-		Targets(w, k, targetVersions()),
-		List(w, k, names(), ListStyle{}),
-		Info(w, k, recs),
-		InfoColumns(w, k, recs),
-		Status(w, k, statuses(), TargetsOptions{}),
-		Tables(w, k, tables(), TargetsOptions{}),
-		Deps(w, k, deps(), TargetsOptions{}),
-		Tree(w, k, tree()),
-		KeyValues(w, k, "t", dockerInfo()),
-		Rows(w, k, []string{"A"}, [][]string{{"a"}}, nil),
+		Version(o, VersionRecord{}),
+		Targets(o, targetVersions()),
+		List(o, names(), ListStyle{}),
+		Info(o, infoRecords()),
+		InfoColumns(o, reportDevices(), false),
+		Status(o, statuses(), TargetsOptions{}),
+		Tables(o, tables(), TargetsOptions{}),
+		Deps(o, deps(), TargetsOptions{}),
+		Tree(o, tree()),
+		PoolInfo(o, poolInfoRecord()),
+		Pools(o, []PoolRecord{poolRecord()}),
+		Pool(o, poolRecord()),
+		Extend(o, ExtendRecord{}),
+		Snapshots(o, snapshotRecords()),
+		Snapshot(o, snapshotRecords()[0]),
+		Activation(o, ActivationRecord{DevicePath: "/dev/mapper/x"}),
+		Trim(o, trimRecords()[0]),
+		Check(o, checkRecords()[1]),
+		Message(o, MessageRecord{Reply: "x"}),
 	}
 }
 
@@ -153,23 +322,6 @@ func TestWriteError(t *testing.T) {
 			if !errors.Is(err, sentinel) {
 				t.Errorf("renderer %d(%s) to a failing writer = %v, want it to wrap %v", i, k, err, sentinel)
 			}
-		}
-	}
-}
-
-func TestSnakeCase(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Pool Name", "pool_name"},
-		{"Data Space Used", "data_space_used"},
-		{"Thin Pool Minimum Free Space", "thin_pool_minimum_free_space"},
-		{"  Data loop file ", "data_loop_file"},
-		{"MAJ:MIN", "maj_min"},
-		{"Use%", "use"},
-		{"", ""},
-	}
-	for _, tc := range tests {
-		if got := snakeCase(tc.in); got != tc.want {
-			t.Errorf("snakeCase(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -3,17 +3,14 @@ package format
 import (
 	"bytes"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
-
-	"github.com/dmctl/dmctl/dmctl"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata and docs/json.md")
 
 func TestMain(m *testing.M) {
 	// Box-drawing characters are "ambiguous" width; tablewriter measures them
@@ -24,130 +21,204 @@ func TestMain(m *testing.M) {
 }
 
 // goldenCase renders one input; it runs once per Kind and is compared with
-// testdata/NAME.KIND.golden.
+// testdata/NAME.KIND.golden. view names the JSON view it prints ("" for
+// none).
 type goldenCase struct {
 	name   string
-	render func(w io.Writer, k Kind) error
+	view   string
+	opts   TableOptions
+	render func(out Output) error
 }
 
 func goldenCases() []goldenCase {
-	one := func(recs []InfoRecord) []InfoRecord { return recs[2:3] }
 	withNames := TargetsOptions{WithNames: true}
-	lvOnly := func(ds []DeviceTargets) []DeviceTargets { return ds[8:9] }
 	return []goldenCase{
-		{"version", func(w io.Writer, k Kind) error {
-			return Version(w, k, VersionInfo{Tool: "dmctl 0.1.0 (pure-Go ioctl)", Driver: dmctl.Version{4, 47, 0}})
+		{"version", "version", TableOptions{}, func(o Output) error {
+			return Version(o, VersionRecord{DmctlVersion: "v0.1.0", LibraryVersion: "dmctl v0.1.0 (pure-Go ioctl)", DriverVersion: "4.47.0"})
+		}},
+		{"version-nodriver", "version", TableOptions{}, func(o Output) error {
+			return Version(o, VersionRecord{DmctlVersion: "3f2a9c1d0e4b-dirty", LibraryVersion: "dmctl 3f2a9c1d0e4b-dirty (pure-Go ioctl)"})
 		}},
 
-		{"targets-zero", func(w io.Writer, k Kind) error { return Targets(w, k, nil) }},
-		{"targets-one", func(w io.Writer, k Kind) error { return Targets(w, k, targetVersions()[:1]) }},
-		{"targets-several", func(w io.Writer, k Kind) error { return Targets(w, k, targetVersions()) }},
+		{"targets-zero", "targets", TableOptions{}, func(o Output) error { return Targets(o, nil) }},
+		{"targets-several", "targets", TableOptions{}, func(o Output) error { return Targets(o, targetVersions()) }},
 
-		{"list-zero", func(w io.Writer, k Kind) error { return List(w, k, nil, ListStyle{}) }},
-		{"list-one", func(w io.Writer, k Kind) error { return List(w, k, names()[2:3], ListStyle{}) }},
-		{"list-several", func(w io.Writer, k Kind) error { return List(w, k, names(), ListStyle{}) }},
-		{"list-blkdevname", func(w io.Writer, k Kind) error { return List(w, k, names(), ListStyle{Names: BlkDevName}) }},
-		{"list-devname", func(w io.Writer, k Kind) error { return List(w, k, names(), ListStyle{Names: DevName}) }},
-		{"list-target", func(w io.Writer, k Kind) error {
-			return List(w, k, names()[1:3], ListStyle{Target: "thin", Names: BlkDevName})
+		{"list-zero", "list", TableOptions{}, func(o Output) error { return List(o, nil, ListStyle{}) }},
+		{"list-one", "list", TableOptions{}, func(o Output) error { return List(o, names()[2:3], ListStyle{}) }},
+		{"list-several", "list", TableOptions{}, func(o Output) error { return List(o, names(), ListStyle{}) }},
+		{"list-blkdevname", "list", TableOptions{}, func(o Output) error { return List(o, names(), ListStyle{Names: BlkDevName}) }},
+		{"list-devname", "list", TableOptions{}, func(o Output) error { return List(o, names(), ListStyle{Names: DevName}) }},
+		{"list-target", "list", TableOptions{}, func(o Output) error {
+			return List(o, names()[1:3], ListStyle{Target: "thin", Names: BlkDevName})
 		}},
-		{"list-target-none", func(w io.Writer, k Kind) error { return List(w, k, nil, ListStyle{Target: "thin"}) }},
+		{"list-target-none", "list", TableOptions{}, func(o Output) error { return List(o, nil, ListStyle{Target: "thin"}) }},
+		{"list-columns", "list", TableOptions{Columns: "kname,name,event", NoHeadings: true}, func(o Output) error {
+			return List(o, names(), ListStyle{})
+		}},
 
-		{"info-zero", func(w io.Writer, k Kind) error { return Info(w, k, nil) }},
-		{"info-one", func(w io.Writer, k Kind) error { return Info(w, k, one(infoRecords())) }},
-		{"info-several", func(w io.Writer, k Kind) error { return Info(w, k, infoRecords()) }},
-		{"info-unknown", func(w io.Writer, k Kind) error {
-			r := InfoRecord{DeviceInfo: poolInfo(), ReadAheadUnknown: true}
+		{"info-zero", "info", TableOptions{}, func(o Output) error { return Info(o, nil) }},
+		{"info-one", "info", TableOptions{}, func(o Output) error { return Info(o, infoRecords()[2:3]) }},
+		{"info-several", "info", TableOptions{}, func(o Output) error { return Info(o, infoRecords()) }},
+		{"info-unknown", "info", TableOptions{}, func(o Output) error {
+			r := InfoRecordOf(poolInfo(), nil)
 			r.OpenCount, r.TargetCount = -1, 0xffffffff
-			return Info(w, k, []InfoRecord{r})
+			return Info(o, []InfoRecord{r})
+		}},
+		{"info-separator", "info", TableOptions{Columns: "+attr,read_ahead", Separator: ";"}, func(o Output) error {
+			return Info(o, infoRecords())
 		}},
 
-		{"infocols-zero", func(w io.Writer, k Kind) error { return InfoColumns(w, k, nil) }},
-		{"infocols-one", func(w io.Writer, k Kind) error { return InfoColumns(w, k, one(infoRecords())) }},
-		{"infocols-several", func(w io.Writer, k Kind) error { return InfoColumns(w, k, infoRecords()) }},
-		{"infocols-short", func(w io.Writer, k Kind) error {
-			r := InfoRecord{DeviceInfo: dmctl.DeviceInfo{Name: "a", Dev: dmctl.MakeDev(253, 0), Flags: live}}
-			return InfoColumns(w, k, []InfoRecord{r})
+		{"infocols-zero", "info", TableOptions{}, func(o Output) error { return InfoColumns(o, nil, false) }},
+		{"infocols-one", "info", TableOptions{}, func(o Output) error { return InfoColumns(o, reportDevices()[2:3], false) }},
+		{"infocols-several", "info", TableOptions{}, func(o Output) error { return InfoColumns(o, reportDevices(), false) }},
+		{"infocols-noheadings", "info", TableOptions{NoHeadings: true}, func(o Output) error { return InfoColumns(o, reportDevices(), false) }},
+		{"infocols-separator", "info", TableOptions{Separator: " | ", Columns: "name,uuid,attr"}, func(o Output) error {
+			return InfoColumns(o, reportDevices(), false)
+		}},
+		{"infocols-fields", "info", TableOptions{Columns: "+devno,blkdevname,tables_loaded,suspended,readonly,read_ahead"}, func(o Output) error {
+			return InfoColumns(o, reportDevices(), false)
+		}},
+		{"infocols-relations", "info", TableOptions{Columns: "name,device_count,devs_used,devnos_used,blkdevs_used,device_ref_count,names_using_dev,devnos_using_dev"}, func(o Output) error {
+			return InfoColumns(o, reportDevices(), false)
+		}},
+		{"infocols-splitname", "info", TableOptions{Columns: "name,subsystem,vg_name,lv_name,lv_layer,mangled_name,unmangled_uuid"}, func(o Output) error {
+			return InfoColumns(o, reportDevices(), false)
+		}},
+		{"infocols-nameprefixes", "info", TableOptions{Columns: "name,major,uuid"}, func(o Output) error {
+			return InfoColumns(o, reportDevices()[:3], true)
 		}},
 
-		{"table-zero", func(w io.Writer, k Kind) error { return Tables(w, k, nil, withNames) }},
-		{"table-one", func(w io.Writer, k Kind) error { return Tables(w, k, tables()[2:3], TargetsOptions{}) }},
-		{"table-multitarget", func(w io.Writer, k Kind) error { return Tables(w, k, lvOnly(tables()), TargetsOptions{}) }},
-		{"table-several", func(w io.Writer, k Kind) error { return Tables(w, k, tables(), withNames) }},
-		{"table-target", func(w io.Writer, k Kind) error {
-			return Tables(w, k, tables(), TargetsOptions{WithNames: true, Target: "thin"})
+		{"table-zero", "table", TableOptions{}, func(o Output) error { return Tables(o, nil, withNames) }},
+		{"table-one", "table", TableOptions{}, func(o Output) error { return Tables(o, tables()[2:3], TargetsOptions{}) }},
+		{"table-multitarget", "table", TableOptions{}, func(o Output) error { return Tables(o, tables()[8:9], TargetsOptions{}) }},
+		{"table-several", "table", TableOptions{}, func(o Output) error { return Tables(o, tables(), withNames) }},
+		{"table-target", "table", TableOptions{}, func(o Output) error {
+			return Tables(o, tables(), TargetsOptions{WithNames: true, Target: "thin"})
 		}},
-		{"table-showkeys", func(w io.Writer, k Kind) error {
-			return Tables(w, k, tables()[6:7], TargetsOptions{ShowKeys: true})
+		{"table-showkeys", "table", TableOptions{}, func(o Output) error {
+			return Tables(o, tables()[6:7], TargetsOptions{ShowKeys: true})
 		}},
-		{"table-noname-empty", func(w io.Writer, k Kind) error { return Tables(w, k, tables()[3:4], TargetsOptions{}) }},
-		{"table-concise", func(w io.Writer, k Kind) error {
+		{"table-noname-empty", "table", TableOptions{}, func(o Output) error { return Tables(o, tables()[3:4], TargetsOptions{}) }},
+		{"table-concise", "table", TableOptions{}, func(o Output) error {
 			ds := tables()
-			ds[0].Name, ds[0].Info.UUID = `odd,name;x`, `u\v`
-			return Tables(w, k, ds, TargetsOptions{Concise: true})
+			ds[0].Name, ds[0].UUID = `odd,name;x`, `u\v`
+			return Tables(o, ds, TargetsOptions{Concise: true})
 		}},
-		{"table-concise-target", func(w io.Writer, k Kind) error {
-			return Tables(w, k, tables(), TargetsOptions{Concise: true, Target: "linear"})
-		}},
-
-		{"status-zero", func(w io.Writer, k Kind) error { return Status(w, k, nil, withNames) }},
-		{"status-one", func(w io.Writer, k Kind) error { return Status(w, k, statuses()[2:3], TargetsOptions{}) }},
-		{"status-several", func(w io.Writer, k Kind) error { return Status(w, k, statuses(), withNames) }},
-		{"status-target", func(w io.Writer, k Kind) error {
-			return Status(w, k, statuses(), TargetsOptions{WithNames: true, Target: "linear"})
+		{"table-concise-target", "table", TableOptions{}, func(o Output) error {
+			return Tables(o, tables(), TargetsOptions{Concise: true, Target: "linear"})
 		}},
 
-		{"deps-zero", func(w io.Writer, k Kind) error { return Deps(w, k, nil, withNames) }},
-		{"deps-one", func(w io.Writer, k Kind) error { return Deps(w, k, deps()[2:3], TargetsOptions{}) }},
-		{"deps-several", func(w io.Writer, k Kind) error { return Deps(w, k, deps(), withNames) }},
-		{"deps-names", func(w io.Writer, k Kind) error {
-			return Deps(w, k, deps(), TargetsOptions{WithNames: true, DepNames: true})
+		{"status-zero", "status", TableOptions{}, func(o Output) error { return Status(o, nil, withNames) }},
+		{"status-one", "status", TableOptions{}, func(o Output) error { return Status(o, statuses()[2:3], TargetsOptions{}) }},
+		{"status-several", "status", TableOptions{}, func(o Output) error { return Status(o, statuses(), withNames) }},
+		{"status-target", "status", TableOptions{}, func(o Output) error {
+			return Status(o, statuses(), TargetsOptions{WithNames: true, Target: "linear"})
+		}},
+		{"status-columns", "status", TableOptions{Columns: "name,type,data_used,data_total,data%,meta%,mode,mountpoints", Bytes: true}, func(o Output) error {
+			return Status(o, statuses(), TargetsOptions{})
 		}},
 
-		{"tree-zero", func(w io.Writer, k Kind) error { return Tree(w, k, nil) }},
-		{"tree-one", func(w io.Writer, k Kind) error {
-			return Tree(w, k, []TreeNode{{Name: "sda", MajMin: "8:0", Size: 500107862016, Type: "disk"}})
+		{"deps-zero", "deps", TableOptions{}, func(o Output) error { return Deps(o, nil, withNames) }},
+		{"deps-one", "deps", TableOptions{}, func(o Output) error { return Deps(o, deps()[2:3], TargetsOptions{}) }},
+		{"deps-several", "deps", TableOptions{}, func(o Output) error { return Deps(o, deps(), withNames) }},
+		{"deps-names", "deps", TableOptions{}, func(o Output) error {
+			return Deps(o, deps(), TargetsOptions{WithNames: true, DepNames: true})
 		}},
-		{"tree-several", func(w io.Writer, k Kind) error { return Tree(w, k, tree()) }},
 
-		{"keyvalues-zero", func(w io.Writer, k Kind) error { return KeyValues(w, k, "Storage Driver", nil) }},
-		{"keyvalues-one", func(w io.Writer, k Kind) error { return KeyValues(w, k, "Storage Driver", dockerInfo()[:1]) }},
-		{"keyvalues-several", func(w io.Writer, k Kind) error { return KeyValues(w, k, "Storage Driver", dockerInfo()) }},
-		{"keyvalues-notitle", func(w io.Writer, k Kind) error { return KeyValues(w, k, "", dockerInfo()[:2]) }},
-
-		{"rows-zero", func(w io.Writer, k Kind) error { return Rows(w, k, []string{"ID", "NAME"}, nil, nil) }},
-		{"rows-several", func(w io.Writer, k Kind) error {
-			type row struct {
-				ID   int    `json:"id"`
-				Name string `json:"name"`
-			}
-			return Rows(w, k, []string{"ID", "NAME", "NOTE"},
-				[][]string{{"1", "base"}, {"17", "5f1e", "snapshot of base"}},
-				[]row{{1, "base"}, {17, "5f1e"}})
+		{"tree-zero", "tree", TableOptions{}, func(o Output) error { return Tree(o, nil) }},
+		{"tree-one", "tree", TableOptions{}, func(o Output) error {
+			n := TreeNode{Name: "sda", SizeBytes: 500107862016, Type: "disk"}
+			n.SetDev(8, 0)
+			return Tree(o, []TreeNode{n})
 		}},
+		{"tree-several", "tree", TableOptions{}, func(o Output) error { return Tree(o, tree()) }},
+		{"tree-bytes", "tree", TableOptions{Bytes: true, Columns: "kname,size,used"}, func(o Output) error { return Tree(o, tree()) }},
+
+		{"pool-info", "pool info", TableOptions{}, func(o Output) error { return PoolInfo(o, poolInfoRecord()) }},
+		{"pool-info-direct", "pool info", TableOptions{}, func(o Output) error {
+			r := poolInfoRecord()
+			r.Layout, r.DataDevice, r.MetadataDevice, r.DataLoopFile, r.MetadataLoopFile = "direct", "/dev/sdb", "/dev/sdc", "", ""
+			r.DriverVersion, r.ThinPoolTargetVersion, r.Mode = "", "", ""
+			return PoolInfo(o, r)
+		}},
+		{"pool-info-adopted-failed", "pool info", TableOptions{}, func(o Output) error {
+			r := poolInfoRecord()
+			r.Layout, r.DataDevice, r.MetadataDevice, r.DataLoopFile, r.MetadataLoopFile = "adopted", "", "", "", ""
+			r.Mode, r.Suspended = "fail", true
+			r.DataUsedBytes, r.DataTotalBytes, r.DataAvailableBytes, r.MetadataUsedBytes = nil, nil, nil, nil
+			r.MetadataTotalBytes, r.MetadataAvailableBytes, r.MinFreeSpaceBytes, r.NeedsCheck, r.TransactionID = nil, nil, nil, nil, nil
+			return PoolInfo(o, r)
+		}},
+		{"pools-zero", "pools", TableOptions{}, func(o Output) error { return Pools(o, nil) }},
+		{"pools-one", "pools", TableOptions{}, func(o Output) error { return Pools(o, []PoolRecord{poolRecord()}) }},
+		{"pool-made", "pool", TableOptions{}, func(o Output) error { return Pool(o, poolRecord()) }},
+		{"pool-extend", "pool extend", TableOptions{}, func(o Output) error {
+			return Extend(o, ExtendRecord{DataSizeBytes: 200 << 30, MetadataSizeBytes: 2 << 30, Reloaded: true})
+		}},
+
+		{"snapshots-zero", "snapshots", TableOptions{}, func(o Output) error { return Snapshots(o, nil) }},
+		{"snapshots-several", "snapshots", TableOptions{}, func(o Output) error { return Snapshots(o, snapshotRecords()) }},
+		{"snapshots-script", "snapshots", TableOptions{Columns: "id,name,thin_id,mapped,created", Separator: "\t", NoHeadings: true, Bytes: true},
+			func(o Output) error { return Snapshots(o, snapshotRecords()) }},
+		{"snapshot-made", "snapshot", TableOptions{}, func(o Output) error { return Snapshot(o, snapshotRecords()[1]) }},
+		{"activation-device", "activation", TableOptions{}, func(o Output) error {
+			return Activation(o, ActivationRecord{ID: "ctr", DevicePath: "/dev/mapper/docker-8:1-1048612-ctr"})
+		}},
+		{"activation-mount", "activation", TableOptions{}, func(o Output) error {
+			return Activation(o, ActivationRecord{ID: "ctr", DevicePath: "/dev/mapper/docker-8:1-1048612-ctr", Mountpoint: "/var/lib/dmctl/mnt/ctr"})
+		}},
+
+		{"trim-loop", "trim", TableOptions{}, func(o Output) error { return Trim(o, trimRecords()[0]) }},
+		{"trim-dry-run", "trim", TableOptions{}, func(o Output) error { return Trim(o, trimRecords()[1]) }},
+		{"trim-device", "trim", TableOptions{}, func(o Output) error { return Trim(o, trimRecords()[2]) }},
+
+		{"check-consistent", "check", TableOptions{}, func(o Output) error { return Check(o, checkRecords()[0]) }},
+		{"check-findings", "check", TableOptions{}, func(o Output) error { return Check(o, checkRecords()[1]) }},
+
+		{"message-reply", "message", TableOptions{}, func(o Output) error { return Message(o, MessageRecord{Reply: "12 34"}) }},
+		{"message-none", "message", TableOptions{}, func(o Output) error { return Message(o, MessageRecord{}) }},
 	}
 }
 
-// TestGolden renders every case in every Kind and compares the bytes with
-// testdata/*.golden. Rewrite them with: go test ./format -args -update
+// TestGolden renders every case in every Kind, compares the bytes with
+// testdata/*.golden and checks the JSON against the case's view. Rewrite
+// them with: go test ./format -args -update
 //
 // The .dmsetup.golden files were derived by hand from dmsetup.c and
-// libdm-report.c (the function each renderer cites), not captured from a
-// real dmsetup; TestDmsetupForms pins the same behaviour with literal
-// strings.
+// libdm-report.c (the function each renderer cites); the kernel tests in
+// commands/ compare the same renderers with a real dmsetup.
 func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases() {
 		for _, k := range []Kind{Table, JSON, Dmsetup} {
 			name := tc.name + "." + string(k)
 			t.Run(name, func(t *testing.T) {
 				var buf bytes.Buffer
-				if err := tc.render(&buf, k); err != nil {
+				if err := tc.render(Output{W: &buf, Kind: k, Table: tc.opts}); err != nil {
 					t.Fatalf("%s: render error %v, want nil", name, err)
 				}
 				golden(t, name, buf.Bytes())
+				if k != JSON {
+					return
+				}
+				v, ok := viewNamed(tc.view)
+				if !ok {
+					t.Fatalf("no view %q", tc.view)
+				}
+				if err := v.Validate(buf.Bytes()); err != nil {
+					t.Errorf("%s does not match the schema: %v", name, err)
+				}
 			})
 		}
 	}
+}
+
+func viewNamed(name string) (View, bool) {
+	for _, v := range Views {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return View{}, false
 }
 
 func golden(t *testing.T, name string, got []byte) {

@@ -1,176 +1,124 @@
 package format
 
 import (
-	"io"
-	"strconv"
-
-	"github.com/dmctl/dmctl/dmctl"
-	"github.com/dustin/go-humanize"
+	"strings"
 )
 
-// Usage is how much of a node's capacity is in use, in bytes.
-type Usage struct {
-	Used  uint64
-	Total uint64 // 0 means the node's Size
-}
-
-// TreeNode is one device or file of an lsblk-like tree: a node's Children
-// are the devices stacked on it (a loop device's pool, a pool's thin
-// devices).
+// TreeNode is one device or file of an lsblk-like tree (ls --tree,
+// snapshot ls --tree): a node's children are the devices stacked on it (a
+// loop device's pool, a pool's thin devices, a device's snapshots).
 type TreeNode struct {
-	Name       string
-	MajMin     string // "253:0"; empty for a file
-	Size       uint64 // bytes
-	ReadOnly   bool
-	Type       string // loop, dm, thin-pool, thin, file, disk, ...
-	Mountpoint string
-	Data       *Usage // data in use: a pool's data space, a thin device's mapped bytes
-	Meta       *Usage // metadata in use (thin pools)
-	Children   []TreeNode
+	Name               string     `json:"name" doc:"device-mapper name, kernel name (loop0), file path or snapshot id"`
+	Major              *uint32    `json:"major" doc:"major number; null for a file or an inactive device"`
+	Minor              *uint32    `json:"minor" doc:"minor number; null for a file or an inactive device"`
+	SizeBytes          uint64     `json:"size_bytes" doc:"size"`
+	ReadOnly           bool       `json:"read_only" doc:"the device is read-only"`
+	Type               string     `json:"type" doc:"file, loop, disk, part, thin-pool, thin, or another target type"`
+	Mountpoints        []string   `json:"mountpoints" doc:"where the device is mounted"`
+	DataUsedBytes      *uint64    `json:"data_used_bytes" doc:"pools: data space in use; thins: mapped bytes; null otherwise"`
+	DataTotalBytes     *uint64    `json:"data_total_bytes" doc:"pools: data space; thins: their size; null otherwise"`
+	MetadataUsedBytes  *uint64    `json:"metadata_used_bytes" doc:"pools: metadata space in use; null otherwise"`
+	MetadataTotalBytes *uint64    `json:"metadata_total_bytes" doc:"pools: metadata space; null otherwise"`
+	Children           []TreeNode `json:"children" doc:"the devices stacked on this one"`
 }
 
-// usageJSON is the JSON form of a Usage.
-type usageJSON struct {
-	UsedBytes  uint64 `json:"used_bytes"`
-	TotalBytes uint64 `json:"total_bytes"`
+// SetDev sets the node's device number.
+func (n *TreeNode) SetDev(major, minor uint32) { n.Major, n.Minor = &major, &minor }
+
+// SetData sets the node's data usage.
+func (n *TreeNode) SetData(used, total uint64) { n.DataUsedBytes, n.DataTotalBytes = &used, &total }
+
+// SetMetadata sets the node's metadata usage.
+func (n *TreeNode) SetMetadata(used, total uint64) {
+	n.MetadataUsedBytes, n.MetadataTotalBytes = &used, &total
 }
 
-// treeJSON is the JSON form of a TreeNode.
-type treeJSON struct {
-	Name          string     `json:"name"`
-	Major         *uint32    `json:"major"`
-	Minor         *uint32    `json:"minor"`
-	SizeBytes     uint64     `json:"size_bytes"`
-	ReadOnly      bool       `json:"read_only"`
-	Type          string     `json:"type"`
-	Mountpoint    string     `json:"mountpoint"`
-	DataUsage     *usageJSON `json:"data_usage"`
-	MetadataUsage *usageJSON `json:"metadata_usage"`
-	Children      []treeJSON `json:"children"`
+// treeRow is one line of a tree: a node and the branches drawn before its
+// name.
+type treeRow struct {
+	n     *TreeNode
+	drawn string
 }
 
-// Tree prints trees of devices the way lsblk does: NAME (indented with
-// "├─", "└─" and "│ "), MAJ:MIN, SIZE, RO, TYPE, then USED and USE% when a
-// node has Data, META% when a node has Meta, and MOUNTPOINT. JSON nests
-// nodes in "children". Dmsetup has no such form and prints the table.
-func Tree(w io.Writer, k Kind, roots []TreeNode) error {
-	k, err := k.resolve("tree")
+// TreeTable is the table of ls --tree and snapshot ls --tree.
+var TreeTable TableView = treeTable
+
+var treeTable = &table[treeRow]{what: "tree", cols: []column[treeRow]{
+	{name: "NAME", about: "the node, under its parent's branch", get: func(r *treeRow) cell { return cell{text: r.n.Name, drawn: r.drawn} }},
+	{name: "MAJ:MIN", right: true, about: "major:minor device number", get: func(r *treeRow) cell {
+		if r.n.Major == nil || r.n.Minor == nil {
+			return text("")
+		}
+		return text(devNo(*r.n.Major, *r.n.Minor))
+	}},
+	{name: "SIZE", right: true, about: "size", get: func(r *treeRow) cell { return size(r.n.SizeBytes) }},
+	{name: "RO", right: true, about: "1 when read-only", get: func(r *treeRow) cell {
+		if r.n.ReadOnly {
+			return text("1")
+		}
+		return text("0")
+	}},
+	{name: "TYPE", about: "file, loop, disk, part, thin-pool, thin or a target type", get: func(r *treeRow) cell { return text(r.n.Type) }},
+	{name: "USED", right: true, about: "pools: data in use; thins: mapped bytes", get: func(r *treeRow) cell { return optSize(r.n.DataUsedBytes) }},
+	{name: "USE%", right: true, about: "USED of the pool's data space or of the thin's size", get: func(r *treeRow) cell {
+		if r.n.DataUsedBytes == nil || r.n.DataTotalBytes == nil {
+			return text("")
+		}
+		return text(percentText(*r.n.DataUsedBytes, *r.n.DataTotalBytes))
+	}},
+	{name: "META%", right: true, about: "pools: metadata in use", get: func(r *treeRow) cell {
+		if r.n.MetadataUsedBytes == nil || r.n.MetadataTotalBytes == nil {
+			return text("")
+		}
+		return text(percentText(*r.n.MetadataUsedBytes, *r.n.MetadataTotalBytes))
+	}},
+	{name: "MOUNTPOINTS", about: "where the device is mounted, comma-separated", get: func(r *treeRow) cell { return text(strings.Join(r.n.Mountpoints, ",")) }},
+	{name: "KNAME", extra: true, about: "the node's name without the branches", get: func(r *treeRow) cell { return text(r.n.Name) }},
+	{name: "META_USED", right: true, extra: true, about: "pools: metadata in use", get: func(r *treeRow) cell { return optSize(r.n.MetadataUsedBytes) }},
+	{name: "DATA_TOTAL", right: true, extra: true, about: "pools: data space", get: func(r *treeRow) cell { return optSize(r.n.DataTotalBytes) }},
+}}
+
+// Tree prints trees of devices the way lsblk does: NAME indented with
+// "├─", "└─" and "│ ", then MAJ:MIN, SIZE, RO, TYPE, USED, USE%, META% and
+// MOUNTPOINTS. JSON nests nodes in "children". Dmsetup has no such form and
+// prints the table.
+func Tree(out Output, roots []TreeNode) error {
+	k, err := out.Kind.resolve("tree")
 	if err != nil {
 		return err
 	}
 	if k == JSON {
-		return writeJSON(w, "tree", treeNodesJSON(roots))
+		return writeJSON(out.W, "tree", nonNilTree(roots))
 	}
-	var data, meta bool
-	walkTree(roots, func(n *TreeNode) {
-		data = data || n.Data != nil
-		meta = meta || n.Meta != nil
-	})
-	cols := []column{
-		{heading: "NAME"},
-		{heading: "MAJ:MIN", right: true},
-		{heading: "SIZE", right: true},
-		{heading: "RO", right: true},
-		{heading: "TYPE"},
-	}
-	if data {
-		cols = append(cols, column{heading: "USED", right: true}, column{heading: "USE%", right: true})
-	}
-	if meta {
-		cols = append(cols, column{heading: "META%", right: true})
-	}
-	cols = append(cols, column{heading: "MOUNTPOINT"})
-	var rows [][]string
+	var rows []treeRow
 	var add func(nodes []TreeNode, indent string, depth int)
 	add = func(nodes []TreeNode, indent string, depth int) {
 		for i := range nodes {
 			n := &nodes[i]
-			last := i == len(nodes)-1
-			name, below := n.Name, indent
+			drawn, below := "", indent
 			if depth > 0 {
 				branch, cont := "├─", "│ "
-				if last {
+				if i == len(nodes)-1 {
 					branch, cont = "└─", "  "
 				}
-				name, below = indent+branch+n.Name, indent+cont
+				drawn, below = indent+branch, indent+cont
 			}
-			ro := "0"
-			if n.ReadOnly {
-				ro = "1"
-			}
-			row := []string{name, n.MajMin, humanize.IBytes(n.Size), ro, n.Type}
-			if data {
-				if n.Data != nil {
-					row = append(row, humanize.IBytes(n.Data.Used), percent(n.Data, n.Size))
-				} else {
-					row = append(row, "", "")
-				}
-			}
-			if meta {
-				if n.Meta != nil {
-					row = append(row, percent(n.Meta, n.Size))
-				} else {
-					row = append(row, "")
-				}
-			}
-			rows = append(rows, append(row, n.Mountpoint))
+			rows = append(rows, treeRow{n: n, drawn: drawn})
 			add(n.Children, below, depth+1)
 		}
 	}
 	add(roots, "", 0)
-	return writeTable(w, "tree", cols, rows)
+	return treeTable.write(out, rows)
 }
 
-// walkTree calls fn for every node, parents first.
-func walkTree(nodes []TreeNode, fn func(*TreeNode)) {
-	for i := range nodes {
-		fn(&nodes[i])
-		walkTree(nodes[i].Children, fn)
-	}
-}
-
-// total returns u's capacity: Total, or size when Total is 0.
-func (u *Usage) total(size uint64) uint64 {
-	if u.Total != 0 {
-		return u.Total
-	}
-	return size
-}
-
-// percent formats u as a percentage of its total with two decimals, as lvs, or "-"
-// when the total is 0.
-func percent(u *Usage, size uint64) string {
-	t := u.total(size)
-	if t == 0 {
-		return "-"
-	}
-	return strconv.FormatFloat(float64(u.Used)*100/float64(t), 'f', 2, 64) + "%"
-}
-
-// treeNodesJSON converts nodes to their JSON form.
-func treeNodesJSON(nodes []TreeNode) []treeJSON {
-	out := make([]treeJSON, len(nodes))
-	for i := range nodes {
-		n := &nodes[i]
-		j := treeJSON{
-			Name:       n.Name,
-			SizeBytes:  n.Size,
-			ReadOnly:   n.ReadOnly,
-			Type:       n.Type,
-			Mountpoint: n.Mountpoint,
-			Children:   treeNodesJSON(n.Children),
-		}
-		if dev, err := dmctl.ParseDev(n.MajMin); err == nil {
-			maj, min := dev.Major(), dev.Minor()
-			j.Major, j.Minor = &maj, &min
-		}
-		if n.Data != nil {
-			j.DataUsage = &usageJSON{UsedBytes: n.Data.Used, TotalBytes: n.Data.total(n.Size)}
-		}
-		if n.Meta != nil {
-			j.MetadataUsage = &usageJSON{UsedBytes: n.Meta.Used, TotalBytes: n.Meta.total(n.Size)}
-		}
-		out[i] = j
+// nonNilTree returns the nodes with every nil list made empty, so that
+// JSON prints [] and never null for children and mountpoints.
+func nonNilTree(nodes []TreeNode) []TreeNode {
+	out := make([]TreeNode, len(nodes))
+	for i, n := range nodes {
+		n.Mountpoints = nonNil(n.Mountpoints)
+		n.Children = nonNilTree(n.Children)
+		out[i] = n
 	}
 	return out
 }

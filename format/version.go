@@ -3,36 +3,33 @@ package format
 import (
 	"bytes"
 	"fmt"
-	"io"
-
-	"github.com/dmctl/dmctl/dmctl"
 )
 
-// VersionInfo is what `version` reports.
-type VersionInfo struct {
-	Tool   string        // the tool and its version, e.g. "dmctl 0.1.0 (pure-Go ioctl)"
-	Driver dmctl.Version // the kernel's device-mapper ioctl interface version
+// VersionRecord is what version reports.
+type VersionRecord struct {
+	DmctlVersion string `json:"dmctl_version" doc:"dmctl's version: a release tag, a module version or a VCS revision"`
+	// LibraryVersion is what dmctl prints where dmsetup names
+	// libdevmapper: "dmctl VERSION (pure-Go ioctl)".
+	LibraryVersion string    `json:"library_version" doc:"what dmctl reports where dmsetup and docker info name libdevmapper's version"`
+	DriverVersion  OptString `json:"driver_version" doc:"the kernel's device-mapper ioctl interface version; null when the kernel could not be asked"`
 }
 
-// versionJSON is the JSON form of VersionInfo.
-type versionJSON struct {
-	Tool          string `json:"tool"`
-	DriverVersion string `json:"driver_version"`
-}
-
-// Version prints the tool's version and the kernel driver's. Table and
+// Version prints dmctl's version and the kernel driver's. Table and
 // Dmsetup print dmsetup's two lines (_version in dmsetup.c), the library
-// line naming the tool: "Library version:   %s\nDriver version:    %s\n".
-func Version(w io.Writer, k Kind, v VersionInfo) error {
-	k, err := k.resolve("version")
+// line naming dmctl: "Library version:   %s\nDriver version:    %s\n"; the
+// driver line only when it is known.
+func Version(out Output, v VersionRecord) error {
+	k, err := out.Kind.resolve("version")
 	if err != nil {
 		return err
 	}
 	if k == JSON {
-		return writeJSON(w, "version", versionJSON{Tool: v.Tool, DriverVersion: v.Driver.String()})
+		return writeJSON(out.W, "version", v)
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Library version:   %s\n", v.Tool)
-	fmt.Fprintf(&b, "Driver version:    %s\n", v.Driver)
-	return flush(w, "version", &b)
+	fmt.Fprintf(&b, "Library version:   %s\n", v.LibraryVersion)
+	if v.DriverVersion != "" {
+		fmt.Fprintf(&b, "Driver version:    %s\n", v.DriverVersion)
+	}
+	return flush(out.W, "version", &b)
 }
