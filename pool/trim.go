@@ -179,10 +179,13 @@ func (p *Pool) trimDryRun(opts TrimOptions) (res TrimResult, retErr error) {
 	if err != nil {
 		return res, err
 	}
+	if st.Failed {
+		return res, p.modeError(st, "trim pool "+p.names.Pool)
+	}
 	blockBytes := table.BlockSectors * SectorBytes
-	metaPath, dataPath := blockPath(table.MetadataDev), blockPath(table.DataDev)
-	if metaPath == "" || dataPath == "" {
-		return res, fmt.Errorf("pool %s: cannot find the nodes of its devices %s and %s", p.names.Pool, table.MetadataDev, table.DataDev)
+	dataPath := blockPath(table.DataDev)
+	if dataPath == "" {
+		return res, fmt.Errorf("pool %s: cannot find the node of its data device %s", p.names.Pool, table.DataDev)
 	}
 	var data *dmctl.DataMap
 	if loop, err := dmctl.LoopStatus(dataPath); err == nil && loop.BackingFile != "" {
@@ -197,41 +200,29 @@ func (p *Pool) trimDryRun(opts TrimOptions) (res TrimResult, retErr error) {
 	} else {
 		res.DataDevice = dataPath
 	}
-	if _, err := p.env.DM.Message(p.names.Pool, 0, "reserve_metadata_snap"); err != nil {
-		return res, fmt.Errorf("pool %s: %w", p.names.Pool, err)
-	}
-	defer func() {
-		if _, err := p.env.DM.Message(p.names.Pool, 0, "release_metadata_snap"); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("pool %s: %w", p.names.Pool, err))
-		}
-	}()
-	md, err := thinmeta.OpenDevice(metaPath)
-	if err != nil {
-		return res, fmt.Errorf("read pool %s metadata on %s: %w", p.names.Pool, metaPath, err)
-	}
-	defer md.Close()
-	snap, err := md.Snapshot()
-	if err != nil {
-		return res, fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
-	}
-	if snap.Superblock().DataBlockSize != uint32(table.BlockSectors) {
-		return res, fmt.Errorf("pool %s: metadata block size %d sectors differs from the table's %d",
-			p.names.Pool, snap.Superblock().DataBlockSize, table.BlockSectors)
-	}
 	total := st.TotalDataBlocks - st.UsedDataBlocks
 	var reclaimable uint64
-	err = snap.UnmappedDataRuns(st.TotalDataBlocks, func(first, n uint64) error {
-		res.FreeBlocks += n
-		res.Runs++
-		if opts.Progress != nil {
-			defer opts.Progress(res.FreeBlocks, total)
+	err = p.readMetadataSnapshot(func(m *thinmeta.Metadata) error {
+		if m.Superblock().DataBlockSize != uint32(table.BlockSectors) {
+			return fmt.Errorf("metadata block size %d sectors differs from the table's %d",
+				m.Superblock().DataBlockSize, table.BlockSectors)
 		}
-		if data == nil {
-			return nil
-		}
-		held, err := data.DataBytes(first*blockBytes, n*blockBytes)
-		reclaimable += held
-		return err
+		return m.UnmappedDataRuns(st.TotalDataBlocks, func(first, n uint64) error {
+			if Interrupted() {
+				return errInterrupted
+			}
+			res.FreeBlocks += n
+			res.Runs++
+			if opts.Progress != nil {
+				defer opts.Progress(res.FreeBlocks, total)
+			}
+			if data == nil {
+				return nil
+			}
+			held, err := data.DataBytes(first*blockBytes, n*blockBytes)
+			reclaimable += held
+			return err
+		})
 	})
 	res.FreeBytes = res.FreeBlocks * blockBytes
 	res.AllocatedAfter = res.AllocatedBefore - min(reclaimable, res.AllocatedBefore)

@@ -17,8 +17,28 @@ type ThinView struct {
 
 // ReadThinView reserves a metadata snapshot (reserve_metadata_snap), reads
 // every thin device's mapped, exclusive and shared blocks from it on the
-// metadata device, and releases it. The live pool is not suspended: the
-// snapshot is a consistent copy the kernel keeps until it is released.
+// metadata device, and releases it (see readMetadataSnapshot).
+func (p *Pool) ReadThinView() (view ThinView, retErr error) {
+	err := p.readMetadataSnapshot(func(m *thinmeta.Metadata) error {
+		usage, err := m.Usage()
+		if err != nil {
+			return err
+		}
+		view.TransactionID = m.Superblock().TransactionID
+		view.Devices = make(map[int]thinmeta.DeviceUsage, len(usage))
+		for _, u := range usage {
+			view.Devices[int(u.Details.ID)] = u
+		}
+		return nil
+	})
+	return view, err
+}
+
+// readMetadataSnapshot reserves a metadata snapshot (reserve_metadata_snap,
+// which commits first), hands fn a view of it on the metadata device, and
+// releases it. The live pool is not suspended: the snapshot is a
+// consistent copy the kernel keeps until it is released; it has the
+// device-details and mapping trees but no space maps.
 //
 // A pool has one metadata snapshot, so its users take turns: each holds
 // metadata/.dmctl.msnap.lock while it reserves, reads and releases, and
@@ -26,54 +46,63 @@ type ThinView struct {
 // dmctl killed meanwhile is released by the next user (or the next
 // command, see recoverStalled). A snapshot held by another program is
 // left alone and reported (ErrMetadataSnapHeld). A pool whose mode keeps
-// it from reserving one (read-only, failed) is reported by mode.
-func (p *Pool) ReadThinView() (view ThinView, retErr error) {
+// it from reserving one (failed) is reported by mode; a read-only pool
+// needs none: fn gets its live metadata, which it does not change.
+func (p *Pool) readMetadataSnapshot(fn func(*thinmeta.Metadata) error) (retErr error) {
 	if err := p.requireActive(); err != nil {
-		return view, err
+		return err
 	}
 	_, table, err := p.poolTable()
 	if err != nil {
-		return view, err
+		return err
 	}
 	metaPath := blockPath(table.MetadataDev)
 	if metaPath == "" {
-		return view, fmt.Errorf("pool %s: cannot find the node of its metadata device %s", p.names.Pool, table.MetadataDev)
+		return fmt.Errorf("pool %s: cannot find the node of its metadata device %s", p.names.Pool, table.MetadataDev)
 	}
 	ml, err := p.store.lockFile(msnapLockFileName, true, p.env.lockTimeout())
 	if err != nil {
-		return view, fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
+		return fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
 	}
 	defer ml.Release()
 	st, err := p.poolStatus()
 	if err != nil {
-		return view, err
+		return err
 	}
 	if st.HasHeldRoot {
 		if err := p.releaseNotedSnap(ml); err != nil {
-			return view, err
+			return err
 		}
 		if st, err = p.poolStatus(); err != nil {
-			return view, err
+			return err
 		}
 		if st.HasHeldRoot {
-			return view, fmt.Errorf("pool %s: its metadata snapshot (block %d) is held by another program, not dmctl: "+
+			return fmt.Errorf("pool %s: its metadata snapshot (block %d) is held by another program, not dmctl: "+
 				"when that program is done, release it (dmctl message %s 0 release_metadata_snap): %w",
 				p.names.Pool, st.HeldMetadataRoot, p.names.Pool, ErrMetadataSnapHeld)
 		}
 	}
 	if err := p.metadataReadable(st); err != nil {
-		return view, err
+		return err
 	}
 	if st.Mode == PoolModeReadOnly {
 		// No snapshot can be reserved (that is a metadata commit), but
 		// none is needed: a read-only pool commits nothing, so the
 		// metadata on the device is the last commit, and stays so.
-		return p.readLiveView(metaPath)
+		f, err := thinmeta.OpenDevice(metaPath)
+		if err != nil {
+			return fmt.Errorf("pool %s metadata: %w", p.names.Pool, err)
+		}
+		defer f.Close()
+		if err := fn(f.Metadata); err != nil {
+			return fmt.Errorf("pool %s metadata: %w", p.names.Pool, err)
+		}
+		return nil
 	}
 	done := ml.note(noteReserve, p.names.Pool)
 	if _, err := p.env.DM.Message(p.names.Pool, 0, "reserve_metadata_snap"); err != nil {
 		done()
-		return view, fmt.Errorf("pool %s: %w", p.names.Pool, p.withMode(err))
+		return fmt.Errorf("pool %s: %w", p.names.Pool, p.withMode(err))
 	}
 	crashPoint("msnap:reserved")
 	defer func() {
@@ -85,42 +114,17 @@ func (p *Pool) ReadThinView() (view ThinView, retErr error) {
 	}()
 	f, err := thinmeta.OpenDevice(metaPath)
 	if err != nil {
-		return view, fmt.Errorf("pool %s metadata: %w", p.names.Pool, err)
+		return fmt.Errorf("pool %s metadata: %w", p.names.Pool, err)
 	}
 	defer f.Close()
 	snap, err := f.Snapshot()
 	if err != nil {
-		return view, fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
+		return fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
 	}
-	usage, err := snap.Usage()
-	if err != nil {
-		return view, fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
+	if err := fn(snap); err != nil {
+		return fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
 	}
-	view.TransactionID = snap.Superblock().TransactionID
-	view.Devices = make(map[int]thinmeta.DeviceUsage, len(usage))
-	for _, u := range usage {
-		view.Devices[int(u.Details.ID)] = u
-	}
-	return view, nil
-}
-
-// readLiveView reads the thin devices from the live superblock of a pool
-// that does not commit (read-only).
-func (p *Pool) readLiveView(metaPath string) (ThinView, error) {
-	f, err := thinmeta.OpenDevice(metaPath)
-	if err != nil {
-		return ThinView{}, fmt.Errorf("pool %s metadata: %w", p.names.Pool, err)
-	}
-	defer f.Close()
-	usage, err := f.Usage()
-	if err != nil {
-		return ThinView{}, fmt.Errorf("pool %s metadata: %w", p.names.Pool, err)
-	}
-	view := ThinView{TransactionID: f.Superblock().TransactionID, Devices: make(map[int]thinmeta.DeviceUsage, len(usage))}
-	for _, u := range usage {
-		view.Devices[int(u.Details.ID)] = u
-	}
-	return view, nil
+	return nil
 }
 
 // isNotHeld reports whether a release_metadata_snap failed because no
