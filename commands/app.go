@@ -35,14 +35,13 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 		Description: "dmctl talks to the kernel's device-mapper through /dev/mapper/control directly. " +
 			"It speaks dmsetup's verbs (with --output dmsetup, byte for byte) and builds, inspects and " +
 			"repairs thin-provisioning pools laid out as Docker's devicemapper storage driver laid them out.",
-		Reader:               in,
-		Writer:               out,
-		ErrWriter:            errOut,
-		EnableBashCompletion: true,
-		HideHelpCommand:      true,
-		Flags:                globalFlags(),
-		OnUsageError:         onUsageError,
-		ExitErrHandler:       func(*cli.Context, error) {}, // Main reports errors
+		Reader:          in,
+		Writer:          out,
+		ErrWriter:       errOut,
+		HideHelpCommand: true,
+		Flags:           globalFlags(),
+		OnUsageError:    onUsageError,
+		ExitErrHandler:  func(*cli.Context, error) {}, // Main reports errors
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unknown command %q (see dmctl --help)", c.Args().First())
@@ -92,6 +91,12 @@ func setUsageErrors(c *cli.Command) {
 // dmsetup has words for are printed in them (see dmsetupError).
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	app := NewApp(in, out, errOut)
+	if n := len(args); n > 1 && args[n-1] == completionFlag {
+		if err := complete(app, args[1:n-1], out); err != nil {
+			return ExitFailure
+		}
+		return ExitOK
+	}
 	argv, err := normalizeArgs(app, args)
 	if err == nil {
 		if globalFlag(argv, flagQuiet) == "true" {

@@ -27,8 +27,8 @@ import (
 // A flag before the command word that is not a global flag is the
 // command's (dmsetup -u UUID create NAME).
 
-// completionFlag is what urfave/cli's bash completion appends to a command
-// line.
+// completionFlag ends a command line whose last word the shell wants
+// completed (see complete).
 const completionFlag = "--generate-bash-completion"
 
 // flagUse is one flag found on the command line, resolved to its
@@ -58,12 +58,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	if len(args) == 0 {
 		return args, nil
 	}
-	words := args[1:]
-	complete := len(words) > 0 && words[len(words)-1] == completionFlag
-	if complete {
-		words = words[:len(words)-1]
-	}
-	cl, err := splitCommandLine(app, words, complete)
+	cl, err := splitCommandLine(app, args[1:], false)
 	if err != nil {
 		return nil, err
 	}
@@ -72,10 +67,6 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	for i, w := range cl.words {
 		out = append(out, w)
 		out = appendFlags(out, cl.flags, i)
-	}
-	if complete {
-		// urfave/cli completes nothing after "--".
-		return append(append(out, cl.args...), completionFlag), nil
 	}
 	if len(cl.args) > 0 {
 		out = append(append(out, "--"), cl.args...)

@@ -295,12 +295,15 @@ func matchReportField(word string) []*reportField {
 	return nil
 }
 
-func reportFieldIDs() string {
+func reportFieldIDs() string { return strings.Join(ReportFieldIDs(), ",") }
+
+// ReportFieldIDs returns the fields info -c takes with -o.
+func ReportFieldIDs() []string {
 	ids := make([]string, len(reportFields))
 	for i, f := range reportFields {
 		ids[i] = f.id
 	}
-	return strings.Join(ids, ",")
+	return ids
 }
 
 func depName(d ReportDep) string    { return d.Name }
