@@ -68,6 +68,16 @@ echo '# dmsetup'"'"'s verbs, spoken by dmctl.'
 run dmctl ls
 run dmctl --output dmsetup table
 run dmctl --output dmsetup status
+run dmctl info -c -o name,attr,uuid --noheadings --separator :
+
+echo
+echo '# For scripts: one value without a parser, or JSON (docs/json.md); options go anywhere.'
+printf '+ pool=$(dmctl pool ls -o pool --noheadings)\n'
+pool=$(dmctl pool ls -o pool --noheadings)
+run dmctl status "$pool" -o data_used,data_total --bytes --noheadings
+run dmctl snapshot ls -o id,thin_id,exclusive --bytes --noheadings --separator ,
+run dmctl trim --dry-run
+run dmctl snapshot ls --output json
 
 echo
 echo '# A reboot: deactivate, activate, and the image is still there.'
