@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command dmctl drives Linux device-mapper directly, in the style of dmsetup,
 // and builds and runs thin-provisioning pools the way Docker's devicemapper
 // storage driver did.

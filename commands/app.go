@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package commands is dmctl's command line: one file per command, each a
 // thin layer that parses arguments, calls the dmctl (kernel) and pool
 // (domain) packages and renders through format to the app's writers.

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package pool builds and runs device-mapper thin pools the way Docker's
 // devicemapper storage driver did, so that a root it left behind keeps
 // working and a pool made here looks like one of Docker's.

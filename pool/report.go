@@ -1,3 +1,5 @@
+//go:build linux
+
 package pool
 
 // MinFreeSpaceBytes returns the space Docker kept free in a pool (its
