@@ -37,13 +37,12 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 		Description: "dmctl talks to the kernel's device-mapper through /dev/mapper/control directly. " +
 			"It speaks dmsetup's verbs (with --output dmsetup, byte for byte) and builds, inspects and " +
 			"repairs thin-provisioning pools laid out as Docker's devicemapper storage driver laid them out.",
-		Reader:          in,
-		Writer:          out,
-		ErrWriter:       errOut,
-		HideHelpCommand: true,
-		Flags:           globalFlags(),
-		OnUsageError:    onUsageError,
-		ExitErrHandler:  func(*cli.Context, error) {}, // Main reports errors
+		Reader:         in,
+		Writer:         out,
+		ErrWriter:      errOut,
+		Flags:          globalFlags(),
+		OnUsageError:   onUsageError,
+		ExitErrHandler: func(*cli.Context, error) {}, // Main reports errors
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unknown command %q (see dmctl --help)", c.Args().First())
@@ -107,7 +106,7 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 		}
 		err = app.Run(argv)
 	}
-	if err == nil {
+	if err == nil || errors.Is(err, errColumnsListed) {
 		return ExitOK
 	}
 	if k, _ := format.ParseKind(outputFromArgs(argv)); k == format.Dmsetup {

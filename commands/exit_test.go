@@ -173,3 +173,24 @@ func TestTableFileBeforeKernel(t *testing.T) {
 		checkErrorLine(t, strings.Join(args, " "), errOut)
 	}
 }
+
+// TestHelpForms checks the ways to ask for help: they print it and exit 0,
+// before any kernel work.
+func TestHelpForms(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "status"}, "dmctl status - "},
+		{[]string{"status", "--help"}, "dmctl status - "},
+		{[]string{"snapshot", "help", "create"}, "dmctl snapshot create - "},
+		{[]string{"status", "-o", "help"}, "data_used"},
+		{[]string{"snapshot", "ls", "-o", "help"}, "exclusive"},
+		{[]string{"info", "-c", "-o", "help"}, "blkdevs_used"},
+	} {
+		out, errOut, code := run(t, tc.args...)
+		if code != 0 || errOut != "" || !strings.Contains(out, tc.want) {
+			t.Errorf("dmctl %s = exit %d, stderr %q, stdout lacks %q:\n%s", strings.Join(tc.args, " "), code, errOut, tc.want, out)
+		}
+	}
+}

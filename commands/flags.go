@@ -3,7 +3,10 @@
 package commands
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -120,12 +123,26 @@ func tableOutput(c *cli.Context, view format.TableView) (format.Output, error) {
 		return out, err
 	}
 	if out.Kind == format.Table {
+		if out.Table.Columns == "help" {
+			for _, col := range view.Columns() {
+				extra := ""
+				if !col.Default {
+					extra = " (with -o)"
+				}
+				fmt.Fprintf(out.W, "  %-13s %s%s\n", strings.ToLower(col.Name), col.About, extra)
+			}
+			return out, errColumnsListed
+		}
 		if err := view.CheckColumns(out.Table.Columns); err != nil {
 			return out, usagef("%v", err)
 		}
 	}
 	return out, nil
 }
+
+// errColumnsListed ends a command run with -o help, once the columns are
+// listed: success.
+var errColumnsListed = errors.New("columns listed")
 
 // selection is a device named by -u, or by -j and -m.
 type selection struct {
