@@ -27,4 +27,13 @@
 //
 // Devices are printed in the order given; dmsetup prints them in the
 // kernel's list order and never sorts, so callers pass kernel order.
+//
+// To add a view: a record type whose exported fields carry json and doc
+// tags (reuse a key of another view for the same fact; *_bytes for sizes,
+// OptString, OptTime or a pointer for what may be absent), a table of
+// columns when it prints one (one-word names; see table.go) and a render
+// function taking an Output; then an entry in Views naming the commands
+// that print it, and make man to regenerate docs/json.md. The tests check
+// the tags, the goldens against the schema, and that every command of the
+// command line has a view or is in NoJSON.
 package format
