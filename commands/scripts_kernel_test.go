@@ -28,7 +28,8 @@ func provision(t *testing.T, args ...string) (stdout, stderr string, code int) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(requireTool(t, "bash"), append([]string{script}, args...)...)
-	cmd.Env = append(os.Environ(), "DMCTL="+os.Args[0], mainEnv+"=1")
+	// A CI step may export DMCTL_OUTPUT=json for its own dmctl calls.
+	cmd.Env = append(os.Environ(), "DMCTL="+os.Args[0], mainEnv+"=1", "DMCTL_OUTPUT=json")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()

@@ -25,6 +25,9 @@
 set -euo pipefail
 
 dmctl=${DMCTL:-dmctl}
+# The script reads dmctl's table forms: an exported DMCTL_OUTPUT=json must
+# not change them.
+unset DMCTL_OUTPUT
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; }
 die() {
