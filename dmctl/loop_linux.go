@@ -171,6 +171,11 @@ func LoopStatus(path string) (LoopDevice, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return LoopDevice{}, &Error{Op: "loop status", Device: path, Err: err}
 	}
+	// A device-mapper device over a loop passes the ioctl down to it and
+	// answers for it: only a device with sysfs's loop directory is one.
+	if _, err := os.Stat(fmt.Sprintf("/sys/dev/block/%d:%d/loop", unix.Major(st.Rdev), unix.Minor(st.Rdev))); err != nil {
+		return LoopDevice{}, &Error{Op: "loop status", Device: path, Err: fmt.Errorf("not a loop device: %w", unix.ENOTTY)}
+	}
 	d := LoopDevice{
 		Path:         path,
 		Dev:          MakeDev(unix.Major(st.Rdev), unix.Minor(st.Rdev)),
