@@ -68,7 +68,7 @@ func checkCommand() *cli.Command {
 				if report, err = p.Check(); err != nil {
 					return err
 				}
-				if c.Bool("repair") && !report.Consistent() {
+				if c.Bool("repair") && (!report.Consistent() || len(deleteThin) > 0) {
 					if repaired, err = p.Repair(report, deleteThin); err != nil {
 						repairFailed = true
 						return err

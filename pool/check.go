@@ -11,25 +11,27 @@ import (
 	"syscall"
 
 	"github.com/dmctl/dmctl/dmctl"
+	"github.com/dmctl/dmctl/pool/thinmeta"
 )
 
 // Finding kinds reported by Check.
 const (
-	FindingPoolMode       = "pool-mode"        // the pool is read-only, out of space or failed
-	FindingNeedsCheck     = "needs-check"      // the kernel flagged the metadata for thin_check
-	FindingLowSpace       = "low-free-space"   // free space below the minimum new devices need
-	FindingOpenTxn        = "open-transaction" // an interrupted command left a transaction open
-	FindingTxnMismatch    = "transaction-mismatch"
-	FindingOrphanThin     = "orphan-thin-id"    // a thin id in the pool that no device file names
-	FindingLostDevice     = "lost-device"       // a device file whose thin id is not in the pool
-	FindingDeletedPresent = "deleted-present"   // deletion deferred while busy, still in the pool
-	FindingOrphanDM       = "orphan-dm-device"  // an active dm device of this pool's prefix no file names
-	FindingInactivePool   = "pool-inactive"     // the pool is not active: only the files could be read
-	FindingDuplicateThin  = "duplicate-thin-id" // two device files claim one thin id: nothing changes until fixed
-	FindingForeignThin    = "foreign-thin-id"   // a shared pool's thin id of another program (a notice)
-	FindingSuspended      = "suspended"         // the pool or a device is suspended, not by dmctl: its I/O waits
-	FindingHalfMade       = "half-made-device"  // a device without a live table, or with a table never made live
-	FindingLink           = "link-in-root"      // a symbolic link or special file among the state files
+	FindingPoolMode        = "pool-mode"        // the pool is read-only, out of space or failed
+	FindingNeedsCheck      = "needs-check"      // the kernel flagged the metadata for thin_check
+	FindingLowSpace        = "low-free-space"   // free space below the minimum new devices need
+	FindingOpenTxn         = "open-transaction" // an interrupted command left a transaction open
+	FindingTxnMismatch     = "transaction-mismatch"
+	FindingOrphanThin      = "orphan-thin-id"    // a thin id in the pool that no device file names
+	FindingLostDevice      = "lost-device"       // a device file whose thin id is not in the pool
+	FindingDeletedPresent  = "deleted-present"   // deletion deferred while busy, still in the pool
+	FindingOrphanDM        = "orphan-dm-device"  // an active dm device of this pool's prefix no file names
+	FindingInactivePool    = "pool-inactive"     // the pool is not active: only the files could be read
+	FindingDuplicateThin   = "duplicate-thin-id" // two device files claim one thin id: nothing changes until fixed
+	FindingForeignThin     = "foreign-thin-id"   // a shared pool's thin id of another program (a notice)
+	FindingSuspended       = "suspended"         // the pool or a device is suspended, not by dmctl: its I/O waits
+	FindingHalfMade        = "half-made-device"  // a device without a live table, or with a table never made live
+	FindingLink            = "link-in-root"      // a symbolic link or special file among the state files
+	FindingMetadataDamaged = "metadata-damaged"  // the pool's metadata on disk fails dmctl's reader
 )
 
 // Finding is one inconsistency Check found.
@@ -153,7 +155,16 @@ func (p *Pool) Check() (CheckReport, error) {
 	}
 
 	view, err := p.ReadThinView()
-	if err != nil {
+	switch {
+	case errors.Is(err, thinmeta.ErrCorrupt):
+		add(Finding{Kind: FindingMetadataDamaged, Subject: p.names.Pool,
+			Detail: fmt.Sprintf("its metadata on disk is damaged (%v): the metadata device lost or garbled writes; the kernel runs from memory until the pool is reloaded; "+
+				"stop using it, deactivate it and repair the metadata with thin_repair", err)})
+		return r, nil
+	case errors.Is(err, ErrPoolMode), errors.Is(err, ErrMetadataSnapHeld):
+		add(Finding{Kind: FindingPoolMode, Subject: p.names.Pool, Detail: fmt.Sprintf("its thin ids could not be read: %v", err)})
+		return r, nil
+	case err != nil:
 		return r, err
 	}
 	r.ThinIDs = len(view.Devices)

@@ -181,7 +181,7 @@ func (p *Pool) activateDevice(m DeviceMeta) (dmctl.DeviceInfo, error) {
 	t := thinTarget(m.Size/SectorBytes, pool.Dev, m.DeviceID)
 	info, err = p.createDevice(name, []dmctl.Target{t})
 	if err != nil {
-		return dmctl.DeviceInfo{}, fmt.Errorf("activate %s: %w", name, err)
+		return dmctl.DeviceInfo{}, fmt.Errorf("activate %s: %w", name, p.withMode(err))
 	}
 	return info, nil
 }
@@ -322,6 +322,11 @@ func (p *Pool) Umount(id string) error {
 	mps, err := p.env.Sys.MountPoints(info.Dev)
 	if err != nil {
 		return err
+	}
+	if len(mps) == 0 {
+		// As Docker's driver: nothing to unmount is an error, not a
+		// reason to take the device away from whoever has it open.
+		return fmt.Errorf("umount %s: not mounted in this mount namespace (dmctl deactivate %s removes its device)", id, id)
 	}
 	for i := len(mps) - 1; i >= 0; i-- { // the last mount first
 		if err := p.env.Sys.Unmount(mps[i], false); err != nil {

@@ -707,7 +707,8 @@ func (k *fakeKernel) poolOf(name string) *fakeThinPool {
 // env returns an Env over the fake with a fixed clock.
 func (k *fakeKernel) env() Env {
 	return Env{DM: k, Sys: k, LockTimeout: 200 * time.Millisecond,
-		Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }}
+		verifyMetadata: func(string) error { return nil }, // only a superblock: see persist
+		Now:            func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }}
 }
 
 // testConfig is Docker's defaults with small loop files and ext4.

@@ -84,6 +84,9 @@ type Env struct {
 	// storeHook, when set, runs before every change of a state file
 	// (tests stop operations at any step with it).
 	storeHook func(op, path string) error
+	// verifyMetadata, when set, replaces the walk of the metadata before
+	// a pool is loaded (the fake kernel writes a superblock only).
+	verifyMetadata func(path string) error
 }
 
 func (e Env) now() time.Time {

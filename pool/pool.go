@@ -143,6 +143,9 @@ func (p *Pool) loadRecord(opts OpenOptions) error {
 			return err
 		}
 		rec.Config = cfg
+		if err := rec.validate(); err != nil {
+			return fmt.Errorf("%s: %w", p.store.deviceFile(poolConfigFileName), err)
+		}
 		p.rec = rec
 		p.names = NewNames(rec.Prefix, adoptedName(rec.Config))
 		return nil
@@ -409,4 +412,19 @@ func removeOpts(deferred bool) dmctl.RemoveOptions {
 // devicePaths returns the paths by which a dm device may be open.
 func devicePaths(name string, dev dmctl.Dev) []string {
 	return []string{mapperDir + name, fmt.Sprintf("/dev/dm-%d", dev.Minor())}
+}
+
+// validate checks what dmctl-pool.json says beyond its configuration,
+// which applyRuntimeOpts validated: dmctl trusts no state file.
+func (r PoolRecord) validate() error {
+	if r.Mode != r.Config.Mode() {
+		return fmt.Errorf("mode %q does not match the pool's configuration (%s)", r.Mode, r.Config.Mode())
+	}
+	if !validDMName(r.Prefix) {
+		return fmt.Errorf("prefix %q cannot start device names", r.Prefix)
+	}
+	if len(NewNames(r.Prefix, adoptedName(r.Config)).Device(BaseID)) > MaxNameLen {
+		return fmt.Errorf("prefix %q is too long for device names", r.Prefix)
+	}
+	return nil
 }

@@ -267,7 +267,7 @@ func TestMinFreeSpace(t *testing.T) {
 		t.Errorf("CreateSnapshot with dm.min_free_space=0%% = %v, want nil", err)
 	}
 	tp.mode = "ro"
-	if _, err := q.CreateSnapshot("y", "", 0); err == nil || !strings.Contains(err.Error(), "ro mode") {
+	if _, err := q.CreateSnapshot("y", "", 0); err == nil || !errors.Is(err, ErrPoolMode) || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("CreateSnapshot on a read-only pool = %v, want a mode error", err)
 	}
 }

@@ -98,8 +98,8 @@ func (p *Pool) checkFreeSpace() error {
 	if err != nil {
 		return err
 	}
-	if st.Failed || !st.Writable() {
-		return fmt.Errorf("pool %s is in %s mode and cannot take new devices", p.names.Pool, st.Mode)
+	if err := p.modeError(st, "create a device"); err != nil {
+		return err
 	}
 	if st.NeedsCheck {
 		return fmt.Errorf("pool %s needs a metadata check (thin_check) before it can take new devices", p.names.Pool)

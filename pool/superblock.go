@@ -128,6 +128,14 @@ func (p *Pool) checkMetadataBeforeLoad(source string, head []byte) error {
 		return fmt.Errorf("pool %s: the metadata superblock on %s is damaged (%v): check it with thin_check and repair it with thin_repair before activating: %w",
 			p.names.Pool, source, perr, ErrMetadataMissing)
 	}
+	verify := verifyMetadata
+	if p.env.verifyMetadata != nil {
+		verify = p.env.verifyMetadata
+	}
+	if err := verify(source); err != nil {
+		return fmt.Errorf("pool %s: the metadata on %s is damaged (%v): dmctl does not load damaged metadata; check it with thin_check and repair it with thin_repair: %w",
+			p.names.Pool, source, err, ErrMetadataMissing)
+	}
 	want, newest := recordedTransaction(devs, p.pendingTransaction())
 	if sb.TransactionID < want {
 		return fmt.Errorf("pool %s: the metadata on %s is at transaction %d, older than device file %s (transaction %d): "+
@@ -183,4 +191,25 @@ func zeroPoolMetadata(path string) error {
 		return fmt.Errorf("metadata device %s holds no thin-pool metadata: not zeroing it", path)
 	}
 	return zeroMetadataHeader(path)
+}
+
+// verifyMetadata walks the metadata on source with dmctl's own reader, as
+// LVM runs thin_check before it activates a pool: every device's details
+// and mapping tree and the data space map, with every block's checksum.
+// Metadata that lost writes (a failing or flakey device) fails here
+// rather than in the kernel, where it would fail the pool later.
+func verifyMetadata(source string) error {
+	f, err := thinmeta.OpenDevice(source)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Usage(); err != nil {
+		return err
+	}
+	sm, err := f.DataSpaceMap()
+	if err != nil {
+		return err
+	}
+	return sm.FreeRuns(func(_, _ uint64) error { return nil })
 }

@@ -146,11 +146,25 @@ func (p *Pool) beginTransaction(t Transaction) error {
 // recovery (an open id equal to the pool's means nothing is pending).
 func (p *Pool) closeTransaction(t Transaction) error {
 	if err := p.message(msgSetTransactionID(p.txID, t.OpenTransactionID)); err != nil {
-		if errors.Is(err, syscall.EINVAL) {
+		if st, serr := p.poolStatus(); serr == nil && (st.Failed || st.Mode != PoolModeReadWrite) {
+			err = p.withMode(err)
+		} else if errors.Is(err, syscall.EINVAL) {
 			err = fmt.Errorf("%w (the pool's transaction id is no longer %d: is another program, such as a Docker daemon, using pool %s?)",
 				err, p.txID, p.names.Pool)
 		}
 		return fmt.Errorf("close transaction %d: %w", t.OpenTransactionID, err)
+	}
+	// The kernel answers a message before it knows whether the metadata
+	// commit after it worked: a failed commit rolls the pool back to its
+	// last transaction (and makes it read-only) while the message still
+	// succeeds. One status read (no commit) tells: the transaction is
+	// done only when the pool's id moved. Otherwise it stays open for
+	// recovery, which runs once the pool can change again.
+	if st, err := p.poolStatus(); err != nil {
+		return fmt.Errorf("close transaction %d: %w", t.OpenTransactionID, err)
+	} else if st.TransactionID != t.OpenTransactionID {
+		return fmt.Errorf("close transaction %d: the pool did not commit it (its transaction id is %d): %w",
+			t.OpenTransactionID, st.TransactionID, p.modeError(st, "commit"))
 	}
 	p.txID = t.OpenTransactionID
 	crashPoint("txn:committed")
@@ -234,6 +248,7 @@ func (p *Pool) sendCreate(t *Transaction, msg func() string) error {
 		}
 		if !errors.Is(err, syscall.EEXIST) {
 			p.ids.free(t.DeviceID)
+			err = p.withMode(err)
 			if rmErr := p.store.RemoveTransaction(); rmErr != nil {
 				err = errors.Join(err, rmErr)
 			}

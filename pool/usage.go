@@ -120,6 +120,11 @@ func (p *Pool) readMetadataSnapshot(fn func(*thinmeta.Metadata) error) (retErr e
 	}
 	defer f.Close()
 	snap, err := f.Snapshot()
+	if errors.Is(err, thinmeta.ErrNoMetadataSnap) {
+		// The kernel reserved it, so the superblock on the device names
+		// it, unless the device dropped that write.
+		err = fmt.Errorf("the metadata device does not hold the snapshot the kernel just reserved: it is losing writes: %w", thinmeta.ErrCorrupt)
+	}
 	if err != nil {
 		return fmt.Errorf("pool %s metadata snapshot: %w", p.names.Pool, err)
 	}
