@@ -1,9 +1,11 @@
 # dmctl build, test and install.
 #
 #   make build      static binary in bin/dmctl
-#   make test       deps, lint, unit, vmtest, man-check (what CI runs)
+#   make test       deps, lint, unit, vmtest, reliability, man-check (what CI runs)
 #   make unit       host tests (-race when a C compiler is present)
 #   make vmtest     kernel tests, each test binary in a QEMU guest
+#   make reliability the reliability suite (concurrency, random kills, faults,
+#                   bad input) in a QEMU guest; prints its figures
 #   make lint       go vet + staticcheck (pinned in go.mod) + the darwin build
 #   make fuzz       every Fuzz* target for FUZZTIME (default 20s) each
 #   make man        regenerate the man page and docs/json.md; make man-check verifies them
@@ -32,7 +34,7 @@ RACE ?= $(shell command -v "$$($(GO) env CC 2>/dev/null)" >/dev/null 2>&1 && ech
 
 VM_PKGS = ./dmctl/... ./pool/... ./commands/... ./format/...
 
-.PHONY: all build unit vmtest vm-cache test deps lint fuzz man man-check demo install clean vm-clean
+.PHONY: all build unit vmtest reliability vm-cache test deps lint fuzz man man-check demo install clean vm-clean
 
 all: build
 
@@ -49,12 +51,27 @@ vm-cache:
 	scripts/vm-initramfs
 
 vmtest: vm-cache
-	CGO_ENABLED=0 $(GO) test -tags $(TAGS) -count=1 -exec $(CURDIR)/scripts/vmexec -timeout 30m $(VM_PKGS)
+	CGO_ENABLED=0 $(GO) test -tags $(TAGS) -count=1 -exec $(CURDIR)/scripts/vmexec -timeout 30m -skip '^TestReliability' $(VM_PKGS)
+
+# The reliability suite runs with -v, which go test needs to show a passing
+# test's output, into a log; the figure lines (RELIABILITY ...) and the
+# verdicts are printed, and the whole log's end when something failed.
+RELIABILITY_LOG = $(CURDIR)/.cache/reliability.log
+
+reliability: vm-cache
+	@mkdir -p $(dir $(RELIABILITY_LOG))
+	@echo "CGO_ENABLED=0 $(GO) test -tags $(TAGS) -count=1 -v -exec $(CURDIR)/scripts/vmexec -timeout 40m -run '^TestReliability' ./commands > $(RELIABILITY_LOG)"
+	@CGO_ENABLED=0 $(GO) test -tags $(TAGS) -count=1 -v -exec $(CURDIR)/scripts/vmexec -timeout 40m -run '^TestReliability' ./commands \
+		>$(RELIABILITY_LOG) 2>&1; rc=$$?; \
+		grep -E '^(RELIABILITY |--- |ok |FAIL|PASS$$)' $(RELIABILITY_LOG); \
+		if [ $$rc -ne 0 ]; then echo "--- the end of $(RELIABILITY_LOG):"; tail -n 300 $(RELIABILITY_LOG); fi; \
+		exit $$rc
 
 test: deps
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) vmtest
+	$(MAKE) reliability
 	$(MAKE) man-check
 
 deps:

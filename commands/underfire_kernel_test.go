@@ -53,21 +53,26 @@ func dmAttr(t *testing.T, name string) string {
 
 // stalled describes what a dmctl left that blocks or holds the pool: a
 // suspended device or one with an inactive table among the fixture's
-// devices, and a held metadata snapshot. Empty means nothing.
+// devices, and a held metadata snapshot. Empty means nothing. (Two
+// dmsetup runs, whatever the number of devices.)
 func (f *poolFixture) stalled() string {
 	f.t.Helper()
 	var out []string
-	for _, n := range dmNames(f.t) {
-		if !strings.HasPrefix(n, f.word) {
-			continue
+	info := dmtest.Dmsetup(f.t, "info", "-c", "--noheadings", "-o", "name,attr", "--separator", " ")
+	if !strings.HasPrefix(info, "No devices found") {
+		for _, l := range strings.Split(strings.TrimSpace(info), "\n") {
+			fs := strings.Fields(l)
+			if len(fs) == 2 && strings.HasPrefix(fs[0], f.word) && strings.ContainsAny(fs[1], "sI") {
+				out = append(out, fs[0]+" "+fs[1])
+			}
 		}
-		attr := dmAttr(f.t, n)
-		if strings.Contains(attr, "s") || strings.Contains(attr, "I") {
-			out = append(out, n+" "+attr)
-		}
-		st := strings.Fields(dmtest.Dmsetup(f.t, "status", n))
-		if len(st) > 7 && st[2] == "thin-pool" && st[6] != "-" {
-			out = append(out, n+" holds metadata snapshot "+st[6])
+	}
+	status := dmtest.Dmsetup(f.t, "status", "--target", "thin-pool")
+	for _, l := range strings.Split(strings.TrimSpace(status), "\n") {
+		// name: 0 len thin-pool txn meta data held ...
+		fs := strings.Fields(l)
+		if len(fs) > 7 && strings.HasPrefix(fs[0], f.word) && fs[3] == "thin-pool" && fs[7] != "-" {
+			out = append(out, strings.TrimSuffix(fs[0], ":")+" holds metadata snapshot "+fs[7])
 		}
 	}
 	return strings.Join(out, "; ")
