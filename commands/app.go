@@ -72,6 +72,13 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 			checkCommand(),
 		},
 	}
+	for _, c := range app.Commands {
+		// The pool commands open the pool, which undoes what a killed
+		// dmctl left stalled; dmsetup's verbs do it first.
+		if c.Name != "trim" && c.Name != "check" {
+			c.Before = recoverStalled
+		}
+	}
 	app.Commands = append(app.Commands, poolCommands()...)
 	for _, c := range app.Commands {
 		setUsageErrors(c)

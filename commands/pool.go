@@ -4,6 +4,8 @@ package commands
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -131,4 +133,23 @@ func groupAction(c *cli.Context) error {
 // over it.
 func withControlEnv(fn func(pool.Env) error) error {
 	return withControl(func(ctl *dmctl.Control) error { return fn(poolEnv(ctl)) })
+}
+
+// recoverStalled runs before dmsetup's verbs: when --root holds a pool, it
+// undoes what a dmctl killed with SIGKILL left stalled on it (a device
+// suspended or half made, the metadata snapshot held), so that the next
+// command of any kind does, as the pool commands do when they open the
+// pool. It never fails the verb; a failure to undo is a warning.
+func recoverStalled(c *cli.Context) error {
+	root := c.String(flagRoot)
+	if _, err := os.Stat(pool.NewStore(root).MetadataDir()); err != nil {
+		return nil // no pool here: nothing to open
+	}
+	withControlEnv(func(env pool.Env) error {
+		if err := pool.Recover(root, env, pool.OpenOptions{NameWord: c.String(flagPrefix)}); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "dmctl: warning: %v\n", err)
+		}
+		return nil
+	})
+	return nil
 }

@@ -3,6 +3,8 @@
 package commands
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/dmctl/dmctl/dmctl"
@@ -73,7 +75,13 @@ func statusCommand() *cli.Command {
 					recs = append(recs, statusRecord(v))
 					return nil
 				}))
-				return renderGathered(len(recs), err, func() error { return format.Status(out, recs, opts) })
+				return renderGathered(len(recs), err, func() error {
+					if err := format.Status(out, recs, opts); err != nil {
+						return err
+					}
+					warnSuspendedPools(c, recs)
+					return nil
+				})
 			})
 		},
 	}
@@ -141,4 +149,16 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// warnSuspendedPools says on standard error which thin pools are
+// suspended: all I/O to their thin devices waits until they are resumed,
+// which a table row is too quiet about.
+func warnSuspendedPools(c *cli.Context, recs []format.StatusRecord) {
+	for _, r := range recs {
+		if r.Pool != nil && r.Suspended {
+			fmt.Fprintf(c.App.ErrWriter, "dmctl: warning: pool %s is SUSPENDED: I/O to its thin devices waits until it is resumed (dmctl resume %s)\n",
+				r.Name, r.Name)
+		}
+	}
 }

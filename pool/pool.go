@@ -59,6 +59,9 @@ type OpenOptions struct {
 	// NameWord replaces "docker" in device names of a root Docker left
 	// (a dmctl root records its own).
 	NameWord string
+
+	// tryLock takes the lock only if it is free at once (Recover).
+	tryLock bool
 }
 
 // Open opens the pool rooted at root. It returns an error wrapping
@@ -82,7 +85,11 @@ func Open(root string, env Env, opts OpenOptions) (p *Pool, retErr error) {
 			opened.Close()
 		}
 	}()
-	l, err := store.acquireLock(opts.Write, env.lockTimeout())
+	timeout := env.lockTimeout()
+	if opts.tryLock {
+		timeout = 0
+	}
+	l, err := store.acquireLock(opts.Write, timeout)
 	if err != nil {
 		return nil, err
 	}

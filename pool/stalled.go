@@ -32,6 +32,28 @@ import (
 // (Transaction.Suspended): the origin is resumed here, the transaction
 // itself finished or rolled back by the next writer (txn.go).
 
+// errStalled marks a failure to undo what a killed dmctl left.
+var errStalled = errors.New("left by a killed dmctl")
+
+// Recover undoes what a killed dmctl left stalled on the pool rooted at
+// root, when a pool is there and no dmctl is at work on it (the lock is
+// only tried, never waited for); it changes nothing else. The commands
+// that do not open a pool themselves (dmsetup's verbs) call it, so that
+// every command, of any kind, resumes what a killed one left suspended.
+// It reports only a failure to undo something; a root that is not a
+// usable pool is the pool commands' to report.
+func Recover(root string, env Env, opts OpenOptions) error {
+	opts.Write, opts.tryLock = false, true
+	p, err := Open(root, env, opts)
+	if err != nil {
+		if errors.Is(err, errStalled) {
+			return err
+		}
+		return nil
+	}
+	return p.Close()
+}
+
 // msnapLockFileName serialises the users of a pool's one metadata
 // snapshot.
 const msnapLockFileName = ".dmctl.msnap.lock"
@@ -72,7 +94,10 @@ func (p *Pool) recoverStalled() error {
 	if err := p.releaseStaleMetadataSnap(); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return fmt.Errorf("%w (%w)", errors.Join(errs...), errStalled)
+	}
+	return nil
 }
 
 // ownsDMName reports whether name is the pool's or one of its devices'.
