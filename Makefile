@@ -56,6 +56,8 @@ vmtest: vm-cache
 # The reliability suite runs with -v, which go test needs to show a passing
 # test's output, into a log; the figure lines (RELIABILITY ...) and the
 # verdicts are printed, and the whole log's end when something failed.
+# make test runs it beside vmtest: most of vmtest's time is one package's
+# guest, which leaves a core to this one's.
 RELIABILITY_LOG = $(CURDIR)/.cache/reliability.log
 
 reliability: vm-cache
@@ -70,8 +72,7 @@ reliability: vm-cache
 test: deps
 	$(MAKE) lint
 	$(MAKE) unit
-	$(MAKE) vmtest
-	$(MAKE) reliability
+	$(MAKE) -j2 --output-sync=target vmtest reliability
 	$(MAKE) man-check
 
 deps:

@@ -251,6 +251,11 @@ func TestReliabilityBadInput(t *testing.T) {
 		{name: "create on a data device that is a file", root: filepath.Join(other, "fresh"), args: []string{"pool", "create", "--data-dev", "/etc/passwd", "--metadata-dev", "/dev/vdb"}},
 		{name: "create on a missing data device", root: filepath.Join(other, "fresh"), args: []string{"pool", "create", "--data-dev", "/dev/nosuch", "--metadata-dev", "/dev/vdb"}},
 		{name: "create with a bad block size", root: filepath.Join(other, "fresh"), args: []string{"pool", "create", "--block-size", "3K"}},
+		{name: "create in a directory others can write", root: filepath.Join(other, "open", "root"), setup: func() func() {
+			os.Mkdir(filepath.Join(other, "open"), 0o777)
+			os.Chmod(filepath.Join(other, "open"), 0o777)
+			return func() {}
+		}, args: []string{"pool", "create", "--data-size", "256M", "--metadata-size", "16M"}},
 	}
 	var exitOK, lineOK, stateOK int
 	for _, tc := range cases {
@@ -518,12 +523,21 @@ func (f *poolFixture) startDmctl(args ...string) (*exec.Cmd, *bytes.Buffer) {
 	return cmd, &errOut
 }
 
-// deviceIDs returns the ids of the pool's devices (from the device files).
+// deviceIDs returns the ids of the pool's devices: the names of its
+// device files.
 func (f *poolFixture) deviceIDs() map[string]bool {
 	f.t.Helper()
+	entries, err := os.ReadDir(filepath.Join(f.root, "metadata"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	out := map[string]bool{}
-	for _, d := range f.snapshots() {
-		out[d.ID] = true
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && !strings.HasPrefix(n, ".") && n != "deviceset-metadata" &&
+			n != "transaction-metadata" && n != "dmctl-pool.json" {
+			out[n] = true
+		}
 	}
 	return out
 }
@@ -679,12 +693,10 @@ func TestReliabilityKills(t *testing.T) {
 				t.Errorf("round %d: device %s lost after %v", round, id, args)
 			}
 		}
-		// Devices the test activated or mounted go back to rest.
-		for id := range after {
-			if id != "origin" && id != "keeper" {
-				f.try("umount", id)
-				f.try("deactivate", id)
-			}
+		// The round's device goes back to rest (the others never left it).
+		if id := args[len(args)-1]; after[id] && id != "origin" {
+			f.try("umount", id)
+			f.try("deactivate", id)
 		}
 		f.must("activate", "origin")
 		if roundOK {
@@ -862,8 +874,12 @@ func (p *faultPool) battery(tally *faultTally, extra ...[]string) {
 		{"trim"}, {"pool", "extend"}, {"activate", "keep"}, {"deactivate", "keep"}, {"snapshot", "rm", "during"},
 	}
 	for _, args := range append(cmds, extra...) {
+		mode := p.poolMode()
 		r := p.runDmctl(nil, args...)
 		tally.commands++
+		if args[0] == "info" && strings.HasPrefix(mode, "Fail") && r.code == 0 && !strings.Contains(r.stdout, "Data Space Used: unknown") {
+			p.t.Errorf("info of a failed pool shows figures it does not have:\n%s", r.stdout)
+		}
 		tally.longest = max(tally.longest, r.took)
 		switch {
 		case r.hung:

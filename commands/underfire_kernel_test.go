@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -299,12 +300,29 @@ func TestUnderFireStalled(t *testing.T) {
 	if _, errOut, _ := f.try("info"); !strings.Contains(errOut, "SUSPENDED") {
 		t.Errorf("info on a suspended pool: stderr %q, want a warning", errOut)
 	}
+	if _, errOut, _ := f.try("status"); !strings.Contains(errOut, "SUSPENDED") {
+		t.Errorf("status with a suspended pool: stderr %q, want a warning", errOut)
+	}
 	f.refused([]int{1}, []string{"suspended"}, "snapshot", "create", "b")
 	if !strings.Contains(dmAttr(t, pl), "s") {
 		t.Errorf("dmctl resumed a pool suspended by hand")
 	}
 	dmtest.Dmsetup(t, "resume", pl)
 	f.must("snapshot", "create", "b")
+
+	// A device of the pool's left without a table (an activation killed
+	// between its create and its load): check flags it, --repair removes it.
+	half := strings.TrimSuffix(pl, "-pool") + "-b"
+	dmtest.Dmsetup(t, "create", "--notable", half)
+	out, _, code = f.try("check")
+	if code == 0 || !strings.Contains(out, "half-made-device") {
+		t.Errorf("check with a device without a table = exit %d:\n%s\nwant half-made-device", code, out)
+	}
+	f.must("check", "--repair")
+	if slices.Contains(dmNames(t), half) {
+		t.Errorf("check --repair left %s", half)
+	}
+	f.must("activate", "b")
 }
 
 // TestUnderFireSignals sends SIGTERM and SIGINT to trim while it has the
