@@ -40,9 +40,23 @@ func hashOf(id string) string {
 //  3. write the device's JSON file (transaction_id T+1), or remove it for
 //     a delete;
 //  4. close: "set_transaction_id T T+1" (a second commit, and a
-//     compare-and-swap: it fails if anyone else changed the pool);
+//     compare-and-swap: it fails if anyone else changed the pool), then
+//     read the pool's status (no commit) to see the id did move: the
+//     kernel answers a message before its metadata commit, and a commit
+//     that fails rolls the pool back (read-only) while the message
+//     succeeds; then the transaction is not closed, and recovery deals
+//     with it once the pool can change again;
 //  5. remove transaction-metadata (Docker left it in place; an open id
 //     equal to the pool's means the same thing: nothing pending).
+//
+// A removal discards the device's blocks and deactivates it between steps
+// 1 and 2 (deleteThinAfter): once its data may be gone, only finishing the
+// delete is right, and an open delete transaction is what makes recovery
+// finish it.
+//
+// Before any change, every device file is read and two files claiming
+// one thin id stop everything (owners.go): the protocol's "delete the id
+// the file names" would otherwise delete another device's data.
 //
 // Recovery (at the start of every mutating command, under the lock) reads
 // transaction-metadata and the pool's transaction id P:
@@ -75,6 +89,10 @@ func hashOf(id string) string {
 // would go unnoticed, and Docker's own recovery, and its refusal to adopt
 // a pool with a non-zero transaction id, rely on the id moving. Reading
 // the pool's status costs no commit: it is read with DM_NOFLUSH_FLAG.
+//
+// Kernel state outside this protocol (a suspended origin or pool, a
+// device half made, a held metadata snapshot) is undone from the lock
+// file's notes by the next command of any kind: see stalled.go.
 
 // loadThinState reads what thin-id changes need: the pool's transaction
 // id, the ids in use and deviceset-metadata. The pool must be active.
