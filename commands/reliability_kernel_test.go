@@ -623,6 +623,10 @@ func TestReliabilityKills(t *testing.T) {
 			took[o.name] = r.took
 			f.must("pool", "activate")
 			f.must("activate", "origin")
+			if id := args[len(args)-1]; f.deviceIDs()[id] && id != "origin" {
+				f.try("umount", id)
+				f.try("deactivate", id)
+			}
 			before = f.deviceIDs()
 			args = o.setup(round + 1000)
 			d = r.took
