@@ -548,7 +548,11 @@ func (f *poolFixture) deviceIDs() map[string]bool {
 // the next writer must finish or roll back what was left; no thin id may
 // be lost or leaked, and the data of devices nobody removed must survive.
 func TestReliabilityKills(t *testing.T) {
-	const rounds = 56
+	// Rounds go on until 50 kills landed in the middle of a command (a
+	// command that ends before its kill makes a round that tests
+	// nothing), 90 rounds at most.
+	const wantKills, maxRounds = 50, 90
+	rounds, killedMid := 0, 0
 	f := newPoolFixture(t)
 	f.must("pool", "create", "--data-size", "1G", "--metadata-size", "64M", "--base-size", "64M", "--fs", "ext4")
 	f.must("snapshot", "create", "keeper")
@@ -604,9 +608,10 @@ func TestReliabilityKills(t *testing.T) {
 	}
 	nexts := [][]string{{"snapshot", "ls"}, {"info"}, {"pool", "ls"}, {"check"}, {"status"}, {"pool", "activate"}, {"snapshot", "create", "next"}}
 	took := map[string]time.Duration{}
-	var recovered, lost, leaked, suspended, held, failedNext, killedMid int
+	var recovered, lost, leaked, suspended, held, failedNext int
 	perOp := map[string]int{}
-	for round := range rounds {
+	for round := 0; killedMid < wantKills && round < maxRounds; round++ {
+		rounds++
 		o := ops[round%len(ops)]
 		if round >= len(ops)*3 {
 			o = ops[rng.IntN(len(ops))]
@@ -631,7 +636,7 @@ func TestReliabilityKills(t *testing.T) {
 			args = o.setup(round + 1000)
 			d = r.took
 		}
-		delay := time.Duration(rng.Int64N(int64(d + d/5 + time.Millisecond)))
+		delay := time.Duration(rng.Int64N(int64(d*9/10 + time.Millisecond)))
 		cmd, errOut := f.startDmctl(args...)
 		time.Sleep(delay)
 		cmd.Process.Signal(syscall.SIGKILL)
@@ -787,6 +792,9 @@ func TestReliabilityKills(t *testing.T) {
 		per = append(per, fmt.Sprintf("%s %d", o.name, perOp[o.name]))
 	}
 	per = append(per, fmt.Sprintf("pool create %d", perOp["pool create"]), fmt.Sprintf("pool destroy %d", perOp["pool destroy"]))
+	if killedMid < wantKills {
+		t.Errorf("only %d of %d rounds killed a command in its middle, want %d", killedMid, total, wantKills)
+	}
 	figure("(2) random SIGKILL: %d rounds (%s), %d killed mid-command, the others just after: the next command recovered by itself %d/%d, failed next commands %d, lost ids %d, leaked ids %d, left suspended %d, metadata snapshots left held %d; data of the untouched device intact; %s",
 		total, strings.Join(per, ", "), killedMid, recovered, total, failedNext, lost, leaked, suspended, held, atRest)
 }
