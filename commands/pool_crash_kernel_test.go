@@ -54,6 +54,12 @@ func TestPoolCrashPoints(t *testing.T) {
 			if !ok || ee.ExitCode() != -1 {
 				t.Fatalf("%v with %s=%s: %v %s, want killed by SIGKILL", op, pool.CrashEnv, step, err, errOut.String())
 			}
+			// A reader before any recovery reports the interrupted
+			// transaction and nothing else: no lost device, no orphan
+			// thin id, whose repairs would remove files or data.
+			if out, errOut, code := f.try("check"); code != 0 && !onlyFindings(out, "open-transaction") {
+				t.Errorf("%v killed at %s: dmctl check before recovery = exit %d\n%s%s", op, step, code, out, errOut)
+			}
 			// The next mutating command recovers.
 			f.must("pool", "activate")
 			if _, err := os.Stat(txn); !os.IsNotExist(err) {

@@ -663,7 +663,7 @@ func TestReliabilityKills(t *testing.T) {
 			(next[0] == "check" && r.code == 1 && onlyFindings(r.stdout, "open-transaction", "pool-inactive"))
 		if !okNext {
 			failedNext++
-			t.Errorf("round %d: after %v, the next command %v", round, args, r)
+			t.Errorf("round %d: after %v, the next command %v\n%s", round, args, r, r.stdout)
 		}
 		roundOK := okNext
 		if s := f.stalled(); s != "" {

@@ -173,6 +173,10 @@ func (p *Pool) Check() (CheckReport, error) {
 		byThin[d.DeviceID] = d
 		_, inPool := view.Devices[d.DeviceID]
 		switch {
+		case !inPool && inTransaction(pending, d):
+			// A delete interrupted after its message: the open
+			// transaction (reported above) finishes it by removing
+			// this file. One interrupted command, one finding.
 		case !inPool && d.Deleted:
 			add(Finding{Kind: FindingLostDevice, Subject: d.ID, id: d.ID, thinID: d.DeviceID,
 				Detail: fmt.Sprintf("marked deleted and its thin id %d is gone from the pool", d.DeviceID),
@@ -246,6 +250,12 @@ func (p *Pool) Check() (CheckReport, error) {
 		}
 	}
 	return r, nil
+}
+
+// inTransaction reports whether the open transaction t (nil when none is
+// open) is the one on device d's thin id.
+func inTransaction(t *Transaction, d DeviceMeta) bool {
+	return t != nil && t.DeviceID == d.DeviceID && t.ID() == d.ID
 }
 
 // Repair fixes what Check found and is safe to fix, and says what it did.
