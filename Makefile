@@ -10,6 +10,11 @@
 #   make fuzz       every Fuzz* target for FUZZTIME (default 20s) each
 #   make man        regenerate the man page and docs/json.md; make man-check verifies them
 #   make demo       run scripts/demo.sh in a QEMU guest
+#   make bench      dmctl against dmsetup, the thin tools and the bare-ioctl
+#                   floor in one QEMU guest run; rewrites BENCHMARKS.md
+#   make bench-check  the short benchmark: fails when a
+#                   performance target regresses
+#   make bench-profile  make bench with CPU and allocation profiles
 #   make install    into $(DESTDIR)$(PREFIX) (default /usr/local)
 #
 # Kernel tests need no device-mapper on the host: scripts/vmexec boots
@@ -34,7 +39,8 @@ RACE ?= $(shell command -v "$$($(GO) env CC 2>/dev/null)" >/dev/null 2>&1 && ech
 
 VM_PKGS = ./dmctl/... ./pool/... ./commands/... ./format/...
 
-.PHONY: all build unit vmtest reliability vm-cache test deps lint fuzz man man-check demo install clean vm-clean
+.PHONY: all build unit vmtest reliability vm-cache test deps lint fuzz man man-check demo install clean vm-clean \
+	bench bench-check bench-profile
 
 all: build
 
@@ -95,6 +101,16 @@ man:
 man-check:
 	$(GO) test -tags $(TAGS) ./commands -run TestManPage -count=1
 	$(GO) test -tags $(TAGS) ./format -run TestSchemaDoc -count=1
+
+# The benchmarks run in one QEMU guest (see scripts/benchmark).
+bench: build deps vm-cache
+	GO=$(GO) TAGS=$(TAGS) scripts/benchmark full
+
+bench-check: build deps vm-cache
+	GO=$(GO) TAGS=$(TAGS) scripts/benchmark check
+
+bench-profile: build deps vm-cache
+	GO=$(GO) TAGS=$(TAGS) scripts/benchmark profile
 
 demo: build deps
 	scripts/vmrun --bin bin/dmctl --file scripts/demo.sh -- bash scripts/demo.sh
