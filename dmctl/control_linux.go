@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -26,9 +27,13 @@ type Control struct {
 	version Version // the kernel's ioctl interface version, read at Open
 	// nodes decides how /dev/mapper/<name> nodes are kept (see nodes_linux.go).
 	nodes nodePolicy
-	// start of the buffer size for growable requests; raised when a reply
-	// did not fit, so the next request starts big enough (as libdm does).
-	bufHint atomic.Int64
+	// listHint is the buffer size the last device list needed: the next
+	// list (the device count changes little within a process) starts
+	// there. Other requests do not use it (see replyBufferSize).
+	listHint atomic.Int64
+	// bufs keeps request buffers of replyBufferSize for reuse, so that a
+	// read over thousands of devices does not allocate one per request.
+	bufs sync.Pool // of *[]uint64
 }
 
 // Open opens the device-mapper control node, creating it from /proc/misc
@@ -41,7 +46,7 @@ func Open() (*Control, error) {
 		return nil, err
 	}
 	c := &Control{fd: fd, nodes: detectNodePolicy()}
-	r, err := c.run(&request{cmd: unix.DM_VERSION, op: "version"})
+	r, err := c.run(&request{cmd: unix.DM_VERSION, op: "version"}, nil)
 	if err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -129,17 +134,12 @@ func (c *Control) Close() error {
 // Open.
 func (c *Control) KernelVersion() Version { return c.version }
 
-// run sends one request, following the buffer protocol for requests whose
-// reply may not fit: when the kernel sets DM_BUFFER_FULL_FLAG the request is
-// sent again with a buffer twice as large.
-func (c *Control) run(r *request) (reply, error) {
-	size := r.bufSize
-	if size == 0 {
-		size = smallBufferSize
-	}
-	if hint := int(c.bufHint.Load()); r.growable && hint > size {
-		size = hint
-	}
+// run sends one request and, when decode is not nil, hands it the reply
+// while the reply's buffer is valid: decode must copy what it keeps of the
+// reply's data. When the kernel sets DM_BUFFER_FULL_FLAG on a request whose
+// reply may grow, the request is sent again with a larger buffer. run
+// returns the reply's header (its data is nil) and decode's error.
+func (c *Control) run(r *request, decode func(reply) error) (reply, error) {
 	device := r.name
 	if device == "" {
 		device = r.uuid
@@ -147,11 +147,13 @@ func (c *Control) run(r *request) (reply, error) {
 	if device == "" && r.dev != 0 {
 		device = r.dev.String()
 	}
+	if err := r.check(); err != nil {
+		return reply{}, &Error{Op: r.op, Device: device, Err: fmt.Errorf("%w: %w", unix.EINVAL, err)}
+	}
+	size := r.initialSize(int(c.listHint.Load()))
 	for {
-		b, err := encode(r, size)
-		if err != nil {
-			return reply{}, &Error{Op: r.op, Device: device, Err: fmt.Errorf("%w: %w", unix.EINVAL, err)}
-		}
+		words, b := c.getBuffer(size)
+		encodeInto(b, r)
 		mark := -1
 		if mayLog(r.cmd) {
 			mark = kmsgMark()
@@ -163,24 +165,66 @@ func (c *Control) run(r *request) (reply, error) {
 			if mark >= 0 {
 				unix.Close(mark)
 			}
+			c.putBuffer(words, b, len(r.payload))
 			return reply{}, err
 		}
 		if mark >= 0 {
 			unix.Close(mark)
 		}
-		rep, err := decodeReply(b)
+		rep, err := decodeReplyFor(b, r.name)
 		if err != nil {
+			c.putBuffer(words, b, len(r.payload))
 			return reply{}, &Error{Op: r.op, Device: device, Err: err}
 		}
 		if rep.info.Flags&FlagBufferFull == 0 {
-			return rep, nil
+			if r.sizing == sizeList {
+				c.listHint.Store(int64(size))
+			}
+			if decode != nil {
+				err = decode(rep)
+			}
+			c.putBuffer(words, b, len(r.payload))
+			rep.data = nil
+			return rep, err
 		}
-		if !r.growable || size >= maxBufferSize {
+		c.putBuffer(words, b, len(r.payload))
+		next, ok := r.grow(size)
+		if !ok {
 			return reply{}, &Error{Op: r.op, Device: device, Err: fmt.Errorf("reply larger than %d bytes: %w", size, unix.ENOBUFS)}
 		}
-		size *= 2
-		c.bufHint.Store(int64(size))
+		size = next
 	}
+}
+
+// getBuffer returns an 8-byte aligned buffer of size bytes, from the pool
+// when it is not larger than replyBufferSize. Its content is unspecified.
+func (c *Control) getBuffer(size int) (*[]uint64, []byte) {
+	if size <= replyBufferSize {
+		if w, ok := c.bufs.Get().(*[]uint64); ok {
+			return w, wordBytes(*w)[:size]
+		}
+		w := make([]uint64, replyBufferSize/8)
+		return &w, wordBytes(w)[:size]
+	}
+	w := make([]uint64, (size+7)/8)
+	return &w, wordBytes(w)[:size]
+}
+
+// putBuffer returns a buffer from getBuffer to the pool, first clearing
+// what the request (with a payload of that many bytes) and its reply wrote
+// there: a table may hold key material.
+func (c *Control) putBuffer(w *[]uint64, b []byte, payload int) {
+	if len(*w) != replyBufferSize/8 {
+		return // a grown buffer: let it go
+	}
+	used := min(max(headerSize+payload, int(ne.Uint32(b[offDataSize:]))), len(b))
+	clear(b[:used])
+	c.bufs.Put(w)
+}
+
+// wordBytes returns the bytes of w.
+func wordBytes(w []uint64) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), len(w)*8)
 }
 
 // ioctlError wraps an errno, adding the kernel's own reason when it logged

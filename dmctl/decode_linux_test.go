@@ -293,7 +293,7 @@ func TestDecodeReply(t *testing.T) {
 		Flags:       FlagActivePresent | FlagInactivePresent | FlagReadOnly | FlagDeferredRemove,
 	}
 	data := kernelDeps([]Dev{MakeDev(7, 0)})
-	b := kernelReply(info, Version{4, 47, 0}, data, dataBufferSize)
+	b := kernelReply(info, Version{4, 47, 0}, data, replyBufferSize)
 	r, err := decodeReply(b)
 	if err != nil {
 		t.Fatalf("decodeReply() = %v", err)
@@ -310,7 +310,7 @@ func TestDecodeReply(t *testing.T) {
 
 	// A reply without data: the kernel leaves data_size at 305 (no-params
 	// requests) while data_start stays 312.
-	nodata := kernelReply(info, Version{4, 47, 0}, nil, smallBufferSize)
+	nodata := kernelReply(info, Version{4, 47, 0}, nil, headerSize)
 	ne.PutUint32(nodata[offDataSize:], uint32(offData))
 	if r, err := decodeReply(nodata); err != nil || r.data != nil {
 		t.Errorf("decodeReply(data_size 305) = data % x, %v; want no data", r.data, err)

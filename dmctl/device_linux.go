@@ -40,7 +40,7 @@ func wrapNoDevice(err error) error {
 
 // Version asks the kernel for its ioctl interface version.
 func (c *Control) Version() (Version, error) {
-	r, err := c.run(&request{cmd: unix.DM_VERSION, op: "version"})
+	r, err := c.run(&request{cmd: unix.DM_VERSION, op: "version"}, nil)
 	return r.version, err
 }
 
@@ -52,22 +52,27 @@ type ListOptions struct {
 
 // List returns the kernel's devices, in the kernel's order. A name prefix is
 // passed to the kernel when it can filter (ioctl 4.45+) and applied here in
-// any case.
+// any case. One request serves: the reply gives each device's name, number,
+// event number and (with UUIDs) uuid, so callers need not ask per device
+// for those.
 func (c *Control) List(opts ListOptions) ([]NameEntry, error) {
-	r := &request{cmd: unix.DM_LIST_DEVICES, op: "list devices", bufSize: dataBufferSize, growable: true}
+	r := &request{cmd: unix.DM_LIST_DEVICES, op: "list devices", sizing: sizeList}
 	if opts.UUIDs {
 		r.flags |= flagUUID
 	}
 	if opts.NamePrefix != "" && c.version.AtLeast(4, minIoctlForPrefixes, 0) && len(opts.NamePrefix) < nameLen {
 		r.name = opts.NamePrefix
 	}
-	rep, err := c.run(r)
+	var entries []NameEntry
+	_, err := c.run(r, func(rep reply) error {
+		var err error
+		if entries, err = decodeNameList(rep.data); err != nil {
+			return &Error{Op: "list devices", Err: err}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	entries, err := decodeNameList(rep.data)
-	if err != nil {
-		return nil, &Error{Op: "list devices", Err: err}
 	}
 	if opts.NamePrefix == "" {
 		return entries, nil
@@ -91,7 +96,7 @@ func (c *Control) Create(name, uuid string, readOnly bool) (DeviceInfo, error) {
 	if readOnly {
 		r.flags |= FlagReadOnly
 	}
-	rep, err := c.run(r)
+	rep, err := c.run(r, nil)
 	return rep.info, err
 }
 
@@ -116,13 +121,13 @@ func (c *Control) Load(name string, targets []Target, readOnly bool) (DeviceInfo
 	if readOnly {
 		r.flags |= FlagReadOnly
 	}
-	rep, err := c.run(r)
+	rep, err := c.run(r, nil)
 	return rep.info, wrapNoDevice(err)
 }
 
 // ClearTable drops the device's inactive table.
 func (c *Control) ClearTable(name string) (DeviceInfo, error) {
-	rep, err := c.run(&request{cmd: unix.DM_TABLE_CLEAR, op: "table clear", name: name})
+	rep, err := c.run(&request{cmd: unix.DM_TABLE_CLEAR, op: "table clear", name: name}, nil)
 	return rep.info, wrapNoDevice(err)
 }
 
@@ -135,7 +140,7 @@ func (c *Control) Suspend(name string, opts SuspendOptions) (DeviceInfo, error) 
 	if opts.NoLockFS {
 		r.flags |= flagSkipLockFS
 	}
-	rep, err := c.run(r)
+	rep, err := c.run(r, nil)
 	return rep.info, wrapNoDevice(err)
 }
 
@@ -146,7 +151,7 @@ func (c *Control) Resume(name string) (DeviceInfo, error) {
 }
 
 func (c *Control) resume(name string, flags Flags) (DeviceInfo, error) {
-	rep, err := c.run(&request{cmd: unix.DM_DEV_SUSPEND, op: "resume", name: name, flags: flags})
+	rep, err := c.run(&request{cmd: unix.DM_DEV_SUSPEND, op: "resume", name: name, flags: flags}, nil)
 	if err != nil {
 		return rep.info, wrapNoDevice(err)
 	}
@@ -175,7 +180,7 @@ func (c *Control) Remove(name string, opts RemoveOptions) (DeviceInfo, error) {
 	var rep reply
 	var err error
 	for i := 0; ; i++ {
-		rep, err = c.run(r)
+		rep, err = c.run(r, nil)
 		if err == nil || !opts.Retry || !errors.Is(err, unix.EBUSY) || i >= removeRetries {
 			break
 		}
@@ -222,7 +227,7 @@ func (c *Control) RemoveAll(deferred bool) error {
 	if deferred {
 		r.flags |= flagDeferredRemove
 	}
-	if _, err := c.run(r); err != nil {
+	if _, err := c.run(r, nil); err != nil {
 		return err
 	}
 	after, _ := c.List(ListOptions{})
@@ -244,7 +249,7 @@ func (c *Control) Rename(name, newName string) error {
 		return &Error{Op: "rename", Device: name, Err: err}
 	}
 	payload := append([]byte(newName), 0)
-	rep, err := c.run(&request{cmd: unix.DM_DEV_RENAME, op: "rename", name: name, payload: payload})
+	rep, err := c.run(&request{cmd: unix.DM_DEV_RENAME, op: "rename", name: name, payload: payload}, nil)
 	if err != nil {
 		return wrapNoDevice(err)
 	}
@@ -265,25 +270,25 @@ func (c *Control) SetUUID(name, uuid string) error {
 		return &Error{Op: "set uuid", Device: name, Err: fmt.Errorf("%w: uuid must be 1 to %d bytes", unix.EINVAL, uuidLen-1)}
 	}
 	payload := append([]byte(uuid), 0)
-	_, err := c.run(&request{cmd: unix.DM_DEV_RENAME, op: "set uuid", name: name, flags: flagUUID, payload: payload})
+	_, err := c.run(&request{cmd: unix.DM_DEV_RENAME, op: "set uuid", name: name, flags: flagUUID, payload: payload}, nil)
 	return wrapNoDevice(err)
 }
 
 // Info returns what the kernel knows of one device (DM_DEV_STATUS).
 func (c *Control) Info(name string) (DeviceInfo, error) {
-	rep, err := c.run(&request{cmd: unix.DM_DEV_STATUS, op: "info", name: name})
+	rep, err := c.run(&request{cmd: unix.DM_DEV_STATUS, op: "info", name: name}, nil)
 	return rep.info, wrapNoDevice(err)
 }
 
 // InfoByUUID returns the device with that uuid.
 func (c *Control) InfoByUUID(uuid string) (DeviceInfo, error) {
-	rep, err := c.run(&request{cmd: unix.DM_DEV_STATUS, op: "info", uuid: uuid})
+	rep, err := c.run(&request{cmd: unix.DM_DEV_STATUS, op: "info", uuid: uuid}, nil)
 	return rep.info, wrapNoDevice(err)
 }
 
 // InfoByDev returns the device with that device number.
 func (c *Control) InfoByDev(dev Dev) (DeviceInfo, error) {
-	rep, err := c.run(&request{cmd: unix.DM_DEV_STATUS, op: "info", dev: dev})
+	rep, err := c.run(&request{cmd: unix.DM_DEV_STATUS, op: "info", dev: dev}, nil)
 	return rep.info, wrapNoDevice(err)
 }
 
@@ -294,14 +299,17 @@ func (c *Control) tableStatus(op, name string, flags Flags, opts StatusOptions) 
 	if opts.NoFlush {
 		flags |= flagNoFlush
 	}
-	rep, err := c.run(&request{cmd: unix.DM_TABLE_STATUS, op: op, name: name, flags: flags,
-		bufSize: dataBufferSize, growable: true})
+	var targets []Target
+	rep, err := c.run(&request{cmd: unix.DM_TABLE_STATUS, op: op, name: name, flags: flags, sizing: sizeReply},
+		func(rep reply) error {
+			var err error
+			if targets, err = decodeTargets(rep.data, rep.info.TargetCount); err != nil {
+				return &Error{Op: op, Device: name, Err: err}
+			}
+			return nil
+		})
 	if err != nil {
 		return rep.info, nil, wrapNoDevice(err)
-	}
-	targets, err := decodeTargets(rep.data, rep.info.TargetCount)
-	if err != nil {
-		return rep.info, nil, &Error{Op: op, Device: name, Err: err}
 	}
 	return rep.info, targets, nil
 }
@@ -319,17 +327,20 @@ func (c *Control) Table(name string, opts StatusOptions) (DeviceInfo, []Target, 
 
 // Deps returns the devices the device's live table uses.
 func (c *Control) Deps(name string) (DeviceInfo, []Dev, error) {
-	rep, err := c.run(&request{cmd: unix.DM_TABLE_DEPS, op: "deps", name: name,
-		bufSize: dataBufferSize, growable: true})
+	var devs []Dev
+	rep, err := c.run(&request{cmd: unix.DM_TABLE_DEPS, op: "deps", name: name, sizing: sizeReply},
+		func(rep reply) error {
+			if len(rep.data) == 0 {
+				return nil // no table, no dependencies
+			}
+			var err error
+			if devs, err = decodeDeps(rep.data); err != nil {
+				return &Error{Op: "deps", Device: name, Err: err}
+			}
+			return nil
+		})
 	if err != nil {
 		return rep.info, nil, wrapNoDevice(err)
-	}
-	if len(rep.data) == 0 {
-		return rep.info, nil, nil // no table, no dependencies
-	}
-	devs, err := decodeDeps(rep.data)
-	if err != nil {
-		return rep.info, nil, &Error{Op: "deps", Device: name, Err: err}
 	}
 	return rep.info, devs, nil
 }
@@ -341,31 +352,37 @@ func (c *Control) Message(name string, sector uint64, msg string) (string, error
 	if msg == "" {
 		return "", &Error{Op: "message", Device: name, Err: fmt.Errorf("%w: empty message", unix.EINVAL)}
 	}
-	rep, err := c.run(&request{cmd: unix.DM_TARGET_MSG, op: "message", name: name,
-		payload: encodeMessage(sector, msg), bufSize: dataBufferSize, growable: true})
+	var out string
+	_, err := c.run(&request{cmd: unix.DM_TARGET_MSG, op: "message", name: name,
+		payload: encodeMessage(sector, msg), sizing: sizeReply},
+		func(rep reply) error {
+			if rep.info.Flags&FlagDataOut != 0 {
+				out, _ = nulString(rep.data)
+			}
+			return nil
+		})
 	if err != nil {
 		if e := (*Error)(nil); errors.As(err, &e) {
 			e.Op = "message " + quote(msg)
 		}
 		return "", wrapNoDevice(err)
 	}
-	if rep.info.Flags&FlagDataOut == 0 {
-		return "", nil
-	}
-	out, _ := nulString(rep.data)
 	return out, nil
 }
 
 // TargetVersions lists the target types the kernel has registered.
 func (c *Control) TargetVersions() ([]TargetVersion, error) {
-	rep, err := c.run(&request{cmd: unix.DM_LIST_VERSIONS, op: "list versions",
-		bufSize: dataBufferSize, growable: true})
+	var v []TargetVersion
+	_, err := c.run(&request{cmd: unix.DM_LIST_VERSIONS, op: "list versions", sizing: sizeReply},
+		func(rep reply) error {
+			var err error
+			if v, err = decodeVersions(rep.data); err != nil {
+				return &Error{Op: "list versions", Err: err}
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, err
-	}
-	v, err := decodeVersions(rep.data)
-	if err != nil {
-		return nil, &Error{Op: "list versions", Err: err}
 	}
 	return v, nil
 }
@@ -373,17 +390,20 @@ func (c *Control) TargetVersions() ([]TargetVersion, error) {
 // TargetVersion returns one target type's version, loading its module if
 // the kernel can (DM_GET_TARGET_VERSION, ioctl 4.41+).
 func (c *Control) TargetVersion(target string) (TargetVersion, error) {
-	rep, err := c.run(&request{cmd: unix.DM_GET_TARGET_VERSION, op: "target version", name: target,
-		bufSize: dataBufferSize, growable: true})
+	var v []TargetVersion
+	_, err := c.run(&request{cmd: unix.DM_GET_TARGET_VERSION, op: "target version", name: target, sizing: sizeReply},
+		func(rep reply) error {
+			var err error
+			if v, err = decodeVersions(rep.data); err != nil || len(v) == 0 {
+				return &Error{Op: "target version", Device: target, Err: fmt.Errorf("bad reply: %w", err)}
+			}
+			return nil
+		})
 	if err != nil {
 		if e := (*Error)(nil); errors.As(err, &e) {
 			e.Device = target
 		}
 		return TargetVersion{}, err
-	}
-	v, err := decodeVersions(rep.data)
-	if err != nil || len(v) == 0 {
-		return TargetVersion{}, &Error{Op: "target version", Device: target, Err: fmt.Errorf("bad reply: %w", err)}
 	}
 	return v[0], nil
 }
@@ -391,8 +411,7 @@ func (c *Control) TargetVersion(target string) (TargetVersion, error) {
 // Wait blocks until the device's event counter differs from eventNr and
 // returns the device's info.
 func (c *Control) Wait(name string, eventNr uint32) (DeviceInfo, error) {
-	rep, err := c.run(&request{cmd: unix.DM_DEV_WAIT, op: "wait", name: name, eventNr: eventNr,
-		bufSize: dataBufferSize, growable: true})
+	rep, err := c.run(&request{cmd: unix.DM_DEV_WAIT, op: "wait", name: name, eventNr: eventNr, sizing: sizeReply}, nil)
 	return rep.info, wrapNoDevice(err)
 }
 

@@ -13,11 +13,18 @@
 // include/uapi/linux/dm-ioctl.h. A [Control] owns one control file descriptor
 // and every operation is a typed method on it.
 //
-// Replies that carry data (device lists, table status, deps, target
-// versions, target messages) follow the buffer protocol: when the kernel sets
-// DM_BUFFER_FULL_FLAG the request is repeated with a buffer twice as large, up
-// to a cap. Each reply is decoded by a bounds-checked pure function that
-// never panics, whatever the bytes (see decode_linux.go and its fuzz targets).
+// Each request is sent in a buffer sized for it: the header alone for the
+// requests the kernel answers in the header, the header and the payload for
+// a table load or a rename, 4 KiB for a table, status, deps or message
+// reply. Replies that carry data follow the buffer protocol: when the kernel
+// sets DM_BUFFER_FULL_FLAG the request is repeated with a larger buffer, up
+// to a cap. Only the device list carries the size it needed over to the next
+// list: the kernel allocates and copies the whole buffer of every request, so
+// sizing all later requests for the list (as libdevmapper does) makes a read
+// over N devices cost N times the list's size. Buffers of the common size
+// are reused, cleared, from one request to the next. Each reply is decoded by
+// a bounds-checked pure function that never panics, whatever the bytes (see
+// decode_linux.go and its fuzz targets).
 //
 // # Errors
 //

@@ -65,7 +65,7 @@ func TestErrorIdentity(t *testing.T) {
 
 	// A refused request keeps EINVAL and its cause.
 	c := &Control{fd: -1}
-	_, err := c.run(&request{cmd: unix.DM_DEV_STATUS, op: "info", name: string(make([]byte, 200))})
+	_, err := c.run(&request{cmd: unix.DM_DEV_STATUS, op: "info", name: string(make([]byte, 200))}, nil)
 	if !errors.Is(err, unix.EINVAL) || !errors.As(err, &e) || e.Op != "info" {
 		t.Errorf("run(200-byte name) = %v, want an *Error matching EINVAL", err)
 	}

@@ -1,6 +1,7 @@
 package dmctl
 
 import (
+	"bytes"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -13,12 +14,12 @@ import (
 // the target), message (arg: the message, to sector 0) and wait (arg: the
 // event number, in decimal).
 func (c *Control) RawReply(kind, name, arg string) (DeviceInfo, []byte, error) {
-	r := &request{op: kind, name: name, bufSize: dataBufferSize, growable: true}
+	r := &request{op: kind, name: name, sizing: sizeReply}
 	switch kind {
 	case "list":
-		r.cmd, r.name = unix.DM_LIST_DEVICES, ""
+		r.cmd, r.name, r.sizing = unix.DM_LIST_DEVICES, "", sizeList
 	case "list-uuids":
-		r.cmd, r.name, r.flags = unix.DM_LIST_DEVICES, "", flagUUID
+		r.cmd, r.name, r.flags, r.sizing = unix.DM_LIST_DEVICES, "", flagUUID, sizeList
 	case "status":
 		r.cmd = unix.DM_TABLE_STATUS
 	case "table":
@@ -41,8 +42,12 @@ func (c *Control) RawReply(kind, name, arg string) (DeviceInfo, []byte, error) {
 	default:
 		return DeviceInfo{}, nil, fmt.Errorf("unknown reply kind %q", kind)
 	}
-	rep, err := c.run(r)
-	return rep.info, rep.data, err
+	var data []byte
+	rep, err := c.run(r, func(rep reply) error {
+		data = bytes.Clone(rep.data)
+		return nil
+	})
+	return rep.info, data, err
 }
 
 // HexLines renders b as lines of 32 hex digits, as testdata/replies holds

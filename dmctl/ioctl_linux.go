@@ -1,6 +1,7 @@
 package dmctl
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -41,12 +42,29 @@ const (
 	nameLen = len(unix.DmIoctl{}.Name) // DM_NAME_LEN, including the NUL
 	uuidLen = len(unix.DmIoctl{}.Uuid) // DM_UUID_LEN, including the NUL
 
-	// The buffer sizes libdm starts with: 16 KiB for requests whose reply
-	// carries data, 2 KiB otherwise (room for the header and a little).
-	dataBufferSize  = 16 << 10
-	smallBufferSize = 2 << 10
-	// maxBufferSize caps the buffer protocol's doubling.
+	// Buffer sizes. Requests the kernel answers in the header alone send
+	// the header alone; requests with a payload and no reply data send the
+	// header and the payload. Requests whose reply carries data start with
+	// replyBufferSize, enough for nearly every table, status, deps or
+	// message reply, and grow only when the kernel says the reply did not
+	// fit (DM_BUFFER_FULL_FLAG). The kernel allocates and copies in the
+	// whole buffer on every request, so a big buffer costs on both sides:
+	// unlike libdm, dmctl does not carry a size that one reply needed over
+	// to the requests that follow.
+	replyBufferSize = 4 << 10
+	// listBufferSize starts a device list; see Control.List.
+	listBufferSize = 16 << 10
+	// maxBufferSize caps the buffer protocol's growth.
 	maxBufferSize = 64 << 20
+)
+
+// sizing says how a request's buffer is sized.
+type sizing uint8
+
+const (
+	sizeExact sizing = iota // the header and the payload: the reply is the header
+	sizeReply               // replyBufferSize to start, doubled while the reply does not fit
+	sizeList                // Control.listHint to start, quadrupled while the reply does not fit
 )
 
 // interfaceVersion is the ioctl interface version dmctl asks for. The kernel
@@ -66,8 +84,33 @@ type request struct {
 	eventNr     uint32
 	targetCount uint32
 	payload     []byte // placed at data_start
-	bufSize     int    // initial buffer size; 0 means smallBufferSize
-	growable    bool   // the reply may not fit: follow the buffer protocol
+	sizing      sizing
+}
+
+// initialSize is the size of the first buffer a request is sent in.
+func (r *request) initialSize(listHint int) int {
+	n := headerSize + len(r.payload)
+	switch r.sizing {
+	case sizeReply:
+		n = max(n, replyBufferSize)
+	case sizeList:
+		n = max(n, listBufferSize, listHint)
+	}
+	return align8(n)
+}
+
+// grow returns the size of the next buffer after a reply of size bytes did
+// not fit, and false when the request may not grow.
+func (r *request) grow(size int) (int, bool) {
+	switch {
+	case r.sizing == sizeExact || size >= maxBufferSize:
+		return 0, false
+	case r.sizing == sizeList:
+		// Each try costs the kernel a pass over every device: reach a
+		// big list in few steps.
+		return min(size*4, maxBufferSize), true
+	}
+	return min(size*2, maxBufferSize), true
 }
 
 // alignedBuffer returns n zeroed bytes aligned to 8, as the kernel's
@@ -77,24 +120,38 @@ func alignedBuffer(n int) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*8)[:n]
 }
 
-// encode lays out r in a buffer of size bytes: the dm_ioctl header, then
-// the payload at data_start.
+// encode lays out r in a new buffer of size bytes: the dm_ioctl header,
+// then the payload at data_start.
 func encode(r *request, size int) ([]byte, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	size = max(size, headerSize+len(r.payload))
+	b := alignedBuffer(size)
+	encodeInto(b, r)
+	return b, nil
+}
+
+// check refuses what the header cannot hold.
+func (r *request) check() error {
 	if len(r.name) >= nameLen {
-		return nil, fmt.Errorf("device name %q is longer than %d bytes", r.name, nameLen-1)
+		return fmt.Errorf("device name %q is longer than %d bytes", r.name, nameLen-1)
 	}
 	if len(r.uuid) >= uuidLen {
-		return nil, fmt.Errorf("uuid %q is longer than %d bytes", r.uuid, uuidLen-1)
+		return fmt.Errorf("uuid %q is longer than %d bytes", r.uuid, uuidLen-1)
 	}
-	need := headerSize + len(r.payload)
-	if size < need {
-		size = need
-	}
-	b := alignedBuffer(size)
+	return nil
+}
+
+// encodeInto lays out r at the start of b, whose length is the data_size:
+// the header (every byte of it written) and the payload. Bytes after the
+// payload are left as they are: the kernel reads no further.
+func encodeInto(b []byte, r *request) {
+	clear(b[:headerSize])
 	for i, v := range interfaceVersion {
 		ne.PutUint32(b[offVersion+4*i:], v)
 	}
-	ne.PutUint32(b[offDataSize:], uint32(size))
+	ne.PutUint32(b[offDataSize:], uint32(len(b)))
 	ne.PutUint32(b[offDataStart:], uint32(headerSize))
 	ne.PutUint32(b[offTargetCount:], r.targetCount)
 	ne.PutUint32(b[offFlags:], uint32(r.flags))
@@ -103,7 +160,6 @@ func encode(r *request, size int) ([]byte, error) {
 	copy(b[offName:offName+nameLen-1], r.name)
 	copy(b[offUUID:offUUID+uuidLen-1], r.uuid)
 	copy(b[headerSize:], r.payload)
-	return b, nil
 }
 
 // reply is a decoded dm_ioctl header plus the data the kernel returned.
@@ -115,6 +171,12 @@ type reply struct {
 
 // decodeReply reads the header of a reply buffer. It checks every offset.
 func decodeReply(b []byte) (reply, error) {
+	return decodeReplyFor(b, "")
+}
+
+// decodeReplyFor is decodeReply for a request that named the device name:
+// a reply naming the same device reuses that string instead of a copy.
+func decodeReplyFor(b []byte, name string) (reply, error) {
 	var r reply
 	if len(b) < headerSize {
 		return r, errors.New("reply shorter than the dm_ioctl header")
@@ -125,7 +187,7 @@ func decodeReply(b []byte) (reply, error) {
 	size := int(ne.Uint32(b[offDataSize:]))
 	start := int(ne.Uint32(b[offDataStart:]))
 	r.info = DeviceInfo{
-		Name:        cString(b[offName : offName+nameLen]),
+		Name:        cStringSame(b[offName:offName+nameLen], name),
 		UUID:        cString(b[offUUID : offUUID+uuidLen]),
 		Dev:         Dev(ne.Uint64(b[offDev:])),
 		OpenCount:   int32(ne.Uint32(b[offOpenCount:])),
@@ -142,6 +204,19 @@ func decodeReply(b []byte) (reply, error) {
 	}
 	r.data = b[start:size]
 	return r, nil
+}
+
+// cStringSame is cString, returning s itself (no copy) when the bytes
+// spell s.
+func cStringSame(b []byte, s string) string {
+	n := bytes.IndexByte(b, 0)
+	if n < 0 {
+		n = len(b)
+	}
+	if string(b[:n]) == s {
+		return s
+	}
+	return string(b[:n])
 }
 
 // cString returns the bytes of b up to the first NUL.

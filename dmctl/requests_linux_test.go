@@ -45,9 +45,9 @@ func requestCases(t *testing.T) []requestCase {
 	aligned := []Target{{Start: 0, Length: 8, Type: "error", Params: "1234567"}} // 7+1: exactly 8
 	return []requestCase{
 		{"version", request{cmd: unix.DM_VERSION, op: "version"}},
-		{"list", request{cmd: unix.DM_LIST_DEVICES, op: "list devices", bufSize: dataBufferSize, growable: true}},
-		{"list-uuids", request{cmd: unix.DM_LIST_DEVICES, op: "list devices", flags: flagUUID, bufSize: dataBufferSize, growable: true}},
-		{"list-prefix", request{cmd: unix.DM_LIST_DEVICES, op: "list devices", name: "docker-8:1-1234-", bufSize: dataBufferSize, growable: true}},
+		{"list", request{cmd: unix.DM_LIST_DEVICES, op: "list devices", sizing: sizeList}},
+		{"list-uuids", request{cmd: unix.DM_LIST_DEVICES, op: "list devices", flags: flagUUID, sizing: sizeList}},
+		{"list-prefix", request{cmd: unix.DM_LIST_DEVICES, op: "list devices", name: "docker-8:1-1234-", sizing: sizeList}},
 		{"create", request{cmd: unix.DM_DEV_CREATE, op: "create", name: "vol0"}},
 		{"create-ro-uuid", request{cmd: unix.DM_DEV_CREATE, op: "create", name: "vol0", uuid: "DMCTL-0123456789abcdef", flags: FlagReadOnly}},
 		{"load-1", request{cmd: unix.DM_TABLE_LOAD, op: "table load", name: "vol0", targetCount: 1, payload: mustTargets(t, oneTarget)}},
@@ -66,28 +66,25 @@ func requestCases(t *testing.T) []requestCase {
 		{"info", request{cmd: unix.DM_DEV_STATUS, op: "info", name: "vol0"}},
 		{"info-uuid", request{cmd: unix.DM_DEV_STATUS, op: "info", uuid: "DMCTL-0123456789abcdef"}},
 		{"info-dev", request{cmd: unix.DM_DEV_STATUS, op: "info", dev: MakeDev(253, 300)}},
-		{"status", request{cmd: unix.DM_TABLE_STATUS, op: "status", name: "vol0", bufSize: dataBufferSize, growable: true}},
-		{"status-noflush", request{cmd: unix.DM_TABLE_STATUS, op: "status", name: "vol0", flags: flagNoFlush, bufSize: dataBufferSize, growable: true}},
-		{"table", request{cmd: unix.DM_TABLE_STATUS, op: "table", name: "vol0", flags: flagStatusTable, bufSize: dataBufferSize, growable: true}},
-		{"table-inactive", request{cmd: unix.DM_TABLE_STATUS, op: "table", name: "vol0", flags: flagStatusTable | flagQueryInactive, bufSize: dataBufferSize, growable: true}},
-		{"deps", request{cmd: unix.DM_TABLE_DEPS, op: "deps", name: "vol0", bufSize: dataBufferSize, growable: true}},
-		{"message", request{cmd: unix.DM_TARGET_MSG, op: "message", name: "pool", payload: encodeMessage(0, "create_snap 2 1"), bufSize: dataBufferSize, growable: true}},
-		{"message-sector", request{cmd: unix.DM_TARGET_MSG, op: "message", name: "vol0", payload: encodeMessage(4096, "@stats_list"), bufSize: dataBufferSize, growable: true}},
-		{"list-versions", request{cmd: unix.DM_LIST_VERSIONS, op: "list versions", bufSize: dataBufferSize, growable: true}},
+		{"status", request{cmd: unix.DM_TABLE_STATUS, op: "status", name: "vol0", sizing: sizeReply}},
+		{"status-noflush", request{cmd: unix.DM_TABLE_STATUS, op: "status", name: "vol0", flags: flagNoFlush, sizing: sizeReply}},
+		{"table", request{cmd: unix.DM_TABLE_STATUS, op: "table", name: "vol0", flags: flagStatusTable, sizing: sizeReply}},
+		{"table-inactive", request{cmd: unix.DM_TABLE_STATUS, op: "table", name: "vol0", flags: flagStatusTable | flagQueryInactive, sizing: sizeReply}},
+		{"deps", request{cmd: unix.DM_TABLE_DEPS, op: "deps", name: "vol0", sizing: sizeReply}},
+		{"message", request{cmd: unix.DM_TARGET_MSG, op: "message", name: "pool", payload: encodeMessage(0, "create_snap 2 1"), sizing: sizeReply}},
+		{"message-sector", request{cmd: unix.DM_TARGET_MSG, op: "message", name: "vol0", payload: encodeMessage(4096, "@stats_list"), sizing: sizeReply}},
+		{"list-versions", request{cmd: unix.DM_LIST_VERSIONS, op: "list versions", sizing: sizeReply}},
 		// The kernel's get_target_version passes param->name to
 		// __list_versions: the target goes in the name field.
-		{"target-version", request{cmd: unix.DM_GET_TARGET_VERSION, op: "target version", name: "thin-pool", bufSize: dataBufferSize, growable: true}},
-		{"wait", request{cmd: unix.DM_DEV_WAIT, op: "wait", name: "vol0", eventNr: 7, bufSize: dataBufferSize, growable: true}},
+		{"target-version", request{cmd: unix.DM_GET_TARGET_VERSION, op: "target version", name: "thin-pool", sizing: sizeReply}},
+		{"wait", request{cmd: unix.DM_DEV_WAIT, op: "wait", name: "vol0", eventNr: 7, sizing: sizeReply}},
 	}
 }
 
-// requestBytes encodes r exactly as Control.run sends it the first time.
+// requestBytes encodes r exactly as Control.run sends it the first time
+// (in a fresh process: no device list has set a size hint).
 func requestBytes(r *request) ([]byte, error) {
-	size := r.bufSize
-	if size == 0 {
-		size = smallBufferSize
-	}
-	return encode(r, size)
+	return encode(r, r.initialSize(0))
 }
 
 // dumpRequest renders an encoded request for a golden file: a summary line,
@@ -150,7 +147,7 @@ func TestRequestHeader(t *testing.T) {
 				t.Fatalf("len(encode(%s)) = %d, want >= %d", tc.name, len(b), headerSize+len(r.payload))
 			}
 			u32 := func(off int) uint32 { return ne.Uint32(b[off:]) }
-			wantSize := max(r.bufSize, smallBufferSize)
+			wantSize := r.initialSize(0)
 			checks := []struct {
 				field     string
 				got, want uint64
@@ -324,7 +321,7 @@ func TestEncodeRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := encode(&tc.req, smallBufferSize)
+			b, err := encode(&tc.req, replyBufferSize)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("encode(%s) = %d bytes, %v; want error containing %q", tc.name, len(b), err, tc.want)
 			}
@@ -332,7 +329,7 @@ func TestEncodeRefuses(t *testing.T) {
 	}
 	// The longest allowed values fit, NUL included.
 	r := request{name: strings.Repeat("n", 127), uuid: strings.Repeat("u", 128)}
-	b, err := encode(&r, smallBufferSize)
+	b, err := encode(&r, replyBufferSize)
 	if err != nil {
 		t.Fatalf("encode(127-byte name, 128-byte uuid) = %v", err)
 	}
@@ -348,7 +345,7 @@ func TestEncodeRefuses(t *testing.T) {
 // grows the buffer and data_size with it.
 func TestEncodeGrows(t *testing.T) {
 	r := request{name: "big", payload: bytes.Repeat([]byte{'x'}, 5000)}
-	b, err := encode(&r, smallBufferSize)
+	b, err := encode(&r, replyBufferSize)
 	if err != nil {
 		t.Fatalf("encode(5000-byte payload) = %v", err)
 	}
@@ -382,5 +379,71 @@ func TestEncodeMessage(t *testing.T) {
 		if got, ok := nulString(b[msgSize:]); !ok || got != tc.msg {
 			t.Errorf("encodeMessage(%d, %q): message = %q, %v", tc.sector, tc.msg, got, ok)
 		}
+	}
+}
+
+// TestRequestSizing checks how each kind of request sizes its buffer: the
+// header alone, the header and the payload, replyBufferSize, or the device
+// list's hint; and how a reply that did not fit grows it.
+func TestRequestSizing(t *testing.T) {
+	load := request{cmd: unix.DM_TABLE_LOAD, payload: make([]byte, 100)}
+	tests := []struct {
+		name     string
+		req      request
+		hint     int
+		want     int
+		next     int // 0: may not grow
+		nextFrom int
+	}{
+		{"no payload", request{cmd: unix.DM_DEV_STATUS}, 0, headerSize, 0, headerSize},
+		{"payload", load, 0, align8(headerSize + 100), 0, 4096},
+		{"reply", request{cmd: unix.DM_TABLE_STATUS, sizing: sizeReply}, 1 << 20, replyBufferSize, 2 * replyBufferSize, replyBufferSize},
+		{"reply with a big payload", request{cmd: unix.DM_TARGET_MSG, sizing: sizeReply, payload: make([]byte, 5000)},
+			0, align8(headerSize + 5000), 2 * 8192, 8192},
+		{"list, no hint", request{cmd: unix.DM_LIST_DEVICES, sizing: sizeList}, 0, listBufferSize, 4 * listBufferSize, listBufferSize},
+		{"list, hint", request{cmd: unix.DM_LIST_DEVICES, sizing: sizeList}, 1 << 20, 1 << 20, 4 << 20, 1 << 20},
+		{"list at the cap", request{cmd: unix.DM_LIST_DEVICES, sizing: sizeList}, 0, listBufferSize, 0, maxBufferSize},
+		{"reply near the cap", request{cmd: unix.DM_TABLE_STATUS, sizing: sizeReply}, 0, replyBufferSize, maxBufferSize, maxBufferSize - 8},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.req.initialSize(tc.hint); got != tc.want {
+				t.Errorf("initialSize(%d) = %d, want %d", tc.hint, got, tc.want)
+			}
+			next, ok := tc.req.grow(tc.nextFrom)
+			if ok != (tc.next != 0) || next != tc.next {
+				t.Errorf("grow(%d) = %d, %v; want %d", tc.nextFrom, next, ok, tc.next)
+			}
+		})
+	}
+}
+
+// TestBufferReuse checks that a buffer goes back to the pool cleared of
+// what its request and reply held, and that grown buffers are not kept.
+func TestBufferReuse(t *testing.T) {
+	c := &Control{fd: -1}
+	r := &request{cmd: unix.DM_TABLE_LOAD, name: "vol0", targetCount: 1,
+		payload: []byte("crypt key 0123456789abcdef\x00")}
+	w, b := c.getBuffer(replyBufferSize)
+	if len(b) != replyBufferSize || addrOf(b)%8 != 0 {
+		t.Fatalf("getBuffer(%d) = %d bytes at %#x, want %d, 8-aligned", replyBufferSize, len(b), addrOf(b), replyBufferSize)
+	}
+	encodeInto(b, r)
+	// The kernel's reply says how much it wrote.
+	ne.PutUint32(b[offDataSize:], uint32(headerSize+600))
+	for i := headerSize + len(r.payload); i < headerSize+600; i++ {
+		b[i] = 0xaa
+	}
+	c.putBuffer(w, b, len(r.payload))
+	if !bytes.Equal(b, make([]byte, len(b))) {
+		t.Errorf("putBuffer left data behind: % x", bytes.TrimRight(b, "\x00"))
+	}
+	big, bb := c.getBuffer(2 * replyBufferSize)
+	if len(bb) != 2*replyBufferSize {
+		t.Fatalf("getBuffer(%d) = %d bytes", 2*replyBufferSize, len(bb))
+	}
+	c.putBuffer(big, bb, 0)
+	if w2, _ := c.getBuffer(headerSize); len(*w2) != replyBufferSize/8 {
+		t.Errorf("getBuffer(312) after putting a grown buffer = %d words, want a pooled %d", len(*w2), replyBufferSize/8)
 	}
 }
