@@ -1,8 +1,10 @@
 package dmctl
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The decoders below read the data area of kernel replies (from data_start
@@ -28,7 +30,7 @@ func decodeTargets(data []byte, count uint32) ([]Target, error) {
 		t := Target{
 			Start:  ne.Uint64(s[offSpecStart:]),
 			Length: ne.Uint64(s[offSpecLength:]),
-			Type:   cString(s[offSpecType : offSpecType+typeLen]),
+			Type:   targetType(s[offSpecType : offSpecType+typeLen]),
 		}
 		params, ok := nulString(s[specSize:])
 		if !ok {
@@ -43,6 +45,51 @@ func decodeTargets(data []byte, count uint32) ([]Target, error) {
 		off = next
 	}
 	return targets, nil
+}
+
+// targetType returns the NUL-terminated target type name in b, without
+// allocating for the kernel's own target types.
+func targetType(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	switch string(b) {
+	case "thin":
+		return "thin"
+	case "thin-pool":
+		return "thin-pool"
+	case "linear":
+		return "linear"
+	case "striped":
+		return "striped"
+	case "zero":
+		return "zero"
+	case "error":
+		return "error"
+	case "crypt":
+		return "crypt"
+	case "snapshot":
+		return "snapshot"
+	case "snapshot-origin":
+		return "snapshot-origin"
+	case "mirror":
+		return "mirror"
+	case "raid":
+		return "raid"
+	case "cache":
+		return "cache"
+	case "multipath":
+		return "multipath"
+	case "verity":
+		return "verity"
+	case "integrity":
+		return "integrity"
+	case "delay":
+		return "delay"
+	case "flakey":
+		return "flakey"
+	}
+	return string(b)
 }
 
 // nulString returns the bytes of b before the first NUL, and false if there
@@ -64,6 +111,9 @@ const nameListHasUUID = 1 // DM_NAME_LIST_FLAG_HAS_UUID
 // record whose dev is 0 means there are no devices. After each name, on the
 // next 8-byte boundary, kernels with ioctl 4.37 or later write the event
 // number and flags, then, when asked for and present, the uuid.
+//
+// The names and uuids of all records share one string allocation: a list of
+// ten thousand devices is three allocations, not ten thousand.
 func decodeNameList(data []byte) ([]NameEntry, error) {
 	if len(data) < 8 {
 		if len(data) == 0 {
@@ -74,44 +124,84 @@ func decodeNameList(data []byte) ([]NameEntry, error) {
 	if ne.Uint64(data) == 0 {
 		return nil, nil
 	}
-	var out []NameEntry
+	// First pass: check every record and count them and their text.
+	count, text := 0, 0
+	err := walkNameList(data, func(rec nameRecord) {
+		count++
+		text += len(rec.name) + len(rec.uuid)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var sb strings.Builder
+	sb.Grow(text)
+	type span struct{ name, uuid int }
+	ends := make([]span, 0, count)
+	walkNameList(data, func(rec nameRecord) {
+		sb.Write(rec.name)
+		n := sb.Len()
+		sb.Write(rec.uuid)
+		ends = append(ends, span{n, sb.Len()})
+	})
+	all := sb.String()
+	out := make([]NameEntry, 0, count)
+	start := 0
+	walkNameList(data, func(rec nameRecord) {
+		e := ends[len(out)]
+		out = append(out, NameEntry{Name: all[start:e.name], UUID: all[e.name:e.uuid], Dev: rec.dev, EventNr: rec.eventNr})
+		start = e.uuid
+	})
+	return out, nil
+}
+
+// nameRecord is one dm_name_list record, its text still in the reply.
+type nameRecord struct {
+	dev     Dev
+	eventNr uint32
+	name    []byte
+	uuid    []byte
+}
+
+// walkNameList calls fn on each record of a LIST_DEVICES reply with at
+// least one device, in order, checking every offset.
+func walkNameList(data []byte, fn func(nameRecord)) error {
 	off := 0
 	for {
 		if off+nameListNameOff > len(data) {
-			return nil, fmt.Errorf("device list record at %d: %w", off, errTruncated)
+			return fmt.Errorf("device list record at %d: %w", off, errTruncated)
 		}
 		rec := data[off:]
 		next := int(ne.Uint32(rec[8:]))
 		end := len(rec)
 		if next != 0 {
 			if next < nameListNameOff+1 || next > len(rec) {
-				return nil, fmt.Errorf("device list record at %d: bad next offset %d", off, next)
+				return fmt.Errorf("device list record at %d: bad next offset %d", off, next)
 			}
 			end = next
 		}
 		rec = rec[:end]
-		name, ok := nulString(rec[nameListNameOff:])
-		if !ok {
-			return nil, fmt.Errorf("device list record at %d: name not terminated: %w", off, errTruncated)
+		n := bytes.IndexByte(rec[nameListNameOff:], 0)
+		if n < 0 {
+			return fmt.Errorf("device list record at %d: name not terminated: %w", off, errTruncated)
 		}
-		e := NameEntry{Name: name, Dev: Dev(ne.Uint64(rec))}
+		r := nameRecord{dev: Dev(ne.Uint64(rec)), name: rec[nameListNameOff : nameListNameOff+n]}
 		// Event number and flags follow on the next 8-byte boundary of the
 		// data area (records start aligned, so relative alignment suffices).
-		ev := align8(off+nameListNameOff+len(name)+1) - off
+		ev := align8(off+nameListNameOff+n+1) - off
 		if ev+8 <= len(rec) {
-			e.EventNr = ne.Uint32(rec[ev:])
+			r.eventNr = ne.Uint32(rec[ev:])
 			flags := ne.Uint32(rec[ev+4:])
 			if flags&nameListHasUUID != 0 {
-				u, ok := nulString(rec[ev+8:])
-				if !ok {
-					return nil, fmt.Errorf("device list record %q: uuid not terminated: %w", name, errTruncated)
+				u := bytes.IndexByte(rec[ev+8:], 0)
+				if u < 0 {
+					return fmt.Errorf("device list record %q: uuid not terminated: %w", r.name, errTruncated)
 				}
-				e.UUID = u
+				r.uuid = rec[ev+8 : ev+8+u]
 			}
 		}
-		out = append(out, e)
+		fn(r)
 		if next == 0 {
-			return out, nil
+			return nil
 		}
 		off += next
 	}
