@@ -1,7 +1,7 @@
 package dmctl
 
 import (
-	"fmt"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -222,14 +222,16 @@ func Unmount(target string, detach bool) error {
 func Sync() { unix.Sync() }
 
 // ReadAhead returns a block device's read-ahead in 512-byte sectors, from
-// sysfs (bdi/read_ahead_kb), as libdevmapper reports it.
+// sysfs (bdi/read_ahead_kb), as libdevmapper reports it. It reads the
+// small file into a small buffer: info reads it for every device.
 func ReadAhead(dev Dev) (uint32, error) {
-	for _, f := range []string{"bdi/read_ahead_kb", "queue/read_ahead_kb"} {
-		b, err := os.ReadFile(fmt.Sprintf("/sys/dev/block/%d:%d/%s", dev.Major(), dev.Minor(), f))
+	for _, f := range [...]string{"/bdi/read_ahead_kb", "/queue/read_ahead_kb"} {
+		var buf [32]byte
+		n, err := readSmallFile(sysBlockPath(dev, f), buf[:])
 		if err != nil {
 			continue
 		}
-		kb, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32)
+		kb, err := strconv.ParseUint(strings.TrimSpace(string(buf[:n])), 10, 32)
 		if err != nil {
 			return 0, &Error{Op: "read ahead", Device: dev.String(), Err: err}
 		}
@@ -238,10 +240,37 @@ func ReadAhead(dev Dev) (uint32, error) {
 	return 0, &Error{Op: "read ahead", Device: dev.String(), Err: unix.ENOENT}
 }
 
+// sysBlockPath returns /sys/dev/block/MAJ:MIN followed by suffix.
+func sysBlockPath(dev Dev, suffix string) string {
+	b := make([]byte, 0, 40+len(suffix))
+	b = append(b, "/sys/dev/block/"...)
+	b = strconv.AppendUint(b, uint64(dev.Major()), 10)
+	b = append(b, ':')
+	b = strconv.AppendUint(b, uint64(dev.Minor()), 10)
+	b = append(b, suffix...)
+	return string(b)
+}
+
+// readSmallFile reads at most len(buf) bytes of a (sysfs) file.
+func readSmallFile(path string, buf []byte) (int, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	for {
+		n, err := unix.Read(fd, buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return n, err
+	}
+}
+
 // BlockName returns the kernel name of a block device ("dm-3", "loop0"),
 // from sysfs.
 func BlockName(dev Dev) string {
-	target, err := os.Readlink(fmt.Sprintf("/sys/dev/block/%d:%d", dev.Major(), dev.Minor()))
+	target, err := os.Readlink(sysBlockPath(dev, ""))
 	if err != nil {
 		return ""
 	}

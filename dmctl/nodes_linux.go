@@ -122,6 +122,9 @@ func (c *Control) MakeNodes() error {
 	var errs []error
 	for _, d := range devs {
 		known[d.Name] = true
+		if nodeIs(NodePath(d.Name), d.Dev) {
+			continue // right already: the list gave the number, no need to ask
+		}
 		if err := c.MakeNode(d.Name); err != nil {
 			errs = append(errs, err)
 		}
