@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"sync"
 )
 
 // BlockSize is the size of a metadata block in bytes.
@@ -56,14 +57,17 @@ func (k blockKind) String() string {
 	}
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli returns the crc32c table, made on first use: building it
+// (8 KiB of tables with SSE 4.2) is start-up work every dmctl command would
+// pay, while only the commands that read pool metadata need it.
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // blockChecksum returns the checksum the kernel stores in the first four
 // bytes of a block of the given kind: dm_bm_checksum(&block[4], 4092, salt),
 // that is crc32c with seed ~0 and no final inversion, XORed with the salt.
 // Go's crc32 inverts at both ends, so one more inversion undoes the final one.
 func blockChecksum(b []byte, k blockKind) uint32 {
-	return crc32.Checksum(b[4:BlockSize], castagnoli) ^ 0xffffffff ^ k.salt()
+	return crc32.Checksum(b[4:BlockSize], castagnoli()) ^ 0xffffffff ^ k.salt()
 }
 
 // checkBlock validates the common header of a block read from location loc.
