@@ -76,9 +76,12 @@ func checkCmd(args []string) error {
 			continue
 		}
 		mark := "ok  "
-		if v.fails() {
+		switch {
+		case v.fails():
 			mark = "FAIL"
 			failed++
+		case v.met:
+			mark = "met "
 		}
 		ceiling := v.format(v.t.limit)
 		if !v.t.enforce {
