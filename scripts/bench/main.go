@@ -1,5 +1,7 @@
+//go:build linux
+
 // Command bench is dmctl's side-by-side benchmark (make bench, make
-// bench-check, make bench-profile; scripts/bench.sh drives it).
+// bench-check, make bench-profile; scripts/benchmark drives it).
 //
 //	bench run [--short] [--sizes N,...] [--thins N] [--reps N] [--profile DMCTLPROF]
 //	bench report [--host GOBENCH] [--profiles DIR] [--notes FILE] GUEST_OUTPUT > BENCHMARKS.md

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -7,7 +9,10 @@ import (
 )
 
 // target is one of dmctl's performance targets, checked against the
-// figures of a run. Enforced targets fail make bench-check (and so CI)
+// figures of a run. Guards are set from runs on an idle machine: a busy one
+// adds the same delays to every contender and so understates ratios. The
+// snapshot figures vary most (their metadata commits and fsyncs wait on the
+// host's disk): their guards catch only a gross regression. Enforced targets fail make bench-check (and so CI)
 // when missed. A target not yet met is reported only, but its guard (a
 // ceiling a little above today's figure) still fails the check, so that
 // nothing gets slower while the work it waits for is pending.
@@ -24,11 +29,11 @@ type target struct {
 
 var targets = []target{
 	{match: "startup/version", what: "dmctl version ≤ 1.2× a static Go binary doing one DM_VERSION", kind: "floor", limit: 1.2,
-		guard: 1.8, pending: "the dependencies' initialisation before main (see Start-up)"},
+		guard: 3.0, pending: "the dependencies' initialisation before main (see Start-up)"},
 	{match: "snapshot/create", what: "snapshot create + activate ≤ 0.5× dmsetup message + create", kind: "peer", limit: 0.5,
-		guard: 2.2, pending: "fewer metadata commits and fsyncs per operation"},
+		guard: 4.5, pending: "fewer metadata commits and fsyncs per operation"},
 	{match: "snapshot/remove", what: "deactivate + snapshot rm ≤ 0.5× dmsetup remove + message", kind: "peer", limit: 0.5,
-		guard: 3.5, pending: "one metadata commit per operation; discard from the metadata instead of re-activating"},
+		guard: 4.5, pending: "one metadata commit per operation; discard from the metadata instead of re-activating"},
 	{match: "snapshot@*/create", what: "the same with 1,000 thin devices recorded", kind: "peer", limit: 0.5,
 		pending: "a device-file index instead of reading every device file"},
 	{match: "snapshot@*/remove", what: "the same with 1,000 thin devices recorded", kind: "peer", limit: 0.5,
@@ -40,14 +45,12 @@ var targets = []target{
 	{match: "reads/deps-dmsetup@*", largest: true, what: "deps (dmsetup text) ≤ 1× dmsetup deps", kind: "peer", limit: 1, enforce: true},
 	{match: "reads/info@*", largest: true, what: "info of every device (dmsetup text) ≤ 1× dmsetup info", kind: "peer", limit: 1,
 		guard: 1.5, pending: "start-up, which weighs at 1,000 devices (the CI size)"},
-	{match: "reads/info-c-dmsetup@*", largest: true, what: "info -c (dmsetup text) ≤ 1× dmsetup info -c", kind: "peer", limit: 1,
+	{match: "reads/info-c@*", largest: true, what: "info -c ≤ 1× dmsetup info -c", kind: "peer", limit: 1,
 		guard: 1.5, pending: "start-up, which weighs at 1,000 devices (the CI size)"},
 	{match: "reads/ls-dmsetup@*", largest: true, what: "ls (dmsetup text) ≤ 1× dmsetup ls", kind: "peer", limit: 1,
-		guard: 2.8, pending: "start-up, nearly all of ls at 1,000 devices; rows written as they come"},
+		guard: 4, pending: "start-up, nearly all of ls at 1,000 devices; rows written as they come"},
 	{match: "reads/ls@*", largest: true, what: "ls ≤ 1× dmsetup ls", kind: "peer", limit: 1,
 		guard: 15, pending: "a table renderer that streams rows instead of measuring them all"},
-	{match: "reads/info-c@*", largest: true, what: "info -c ≤ 1× dmsetup info -c", kind: "peer", limit: 1,
-		guard: 6, pending: "a table renderer that streams rows"},
 	{match: "reads/status@*", largest: true, what: "status ≤ 1× dmsetup status", kind: "peer", limit: 1,
 		guard: 12, pending: "a streaming renderer; one status read per device and one mount table read per command"},
 	{match: "reads/table@*", largest: true, what: "table ≤ 1× dmsetup table", kind: "peer", limit: 1,

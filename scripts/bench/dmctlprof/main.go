@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command dmctlprof is dmctl with profiling, for make bench-profile: the
 // same command line (commands.Main), plus a CPU profile written to
 // $DMCTL_BENCH_CPUPROFILE and an allocation profile (every allocation

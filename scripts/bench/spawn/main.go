@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command spawn runs a command and reports its wall time and peak RSS, for
 // the benchmark.
 //
