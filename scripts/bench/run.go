@@ -43,7 +43,7 @@ type suite struct {
 
 func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	short := fs.Bool("short", false, "the short set CI runs: fewer repetitions, 1,000 devices, no pool population or trim")
+	short := fs.Bool("short", false, "the short set of bench-check: fewer repetitions, 1,000 devices, no pool population or trim")
 	sizes := fs.String("sizes", "", "device counts of the scaling table (default 1000,2000,5000,10000; short: 1000)")
 	thins := fs.Int("thins", -1, "thin devices in the pool for info, snapshot ls and check (default 1000; short: 0)")
 	reps := fs.Int("reps", 0, "repetitions of each per-invocation figure (default 10; short: 8)")
@@ -531,7 +531,7 @@ func (s *suite) reads() error {
 		case n > 2000:
 			reps = 1 // dmsetup alone takes minutes a verb there
 		case s.short:
-			reps = 5 // the CI size: more pairs, steadier medians
+			reps = 5 // the short set's size: more pairs, steadier medians
 		}
 		for _, v := range readVerbs {
 			st, err := interleave(reps, same(cmd(append([]string{"dmctl"}, v.dmctl...)...)),

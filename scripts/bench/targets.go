@@ -12,7 +12,7 @@ import (
 // figures of a run. Guards are set from runs on an idle machine: a busy one
 // adds the same delays to every contender and so understates ratios. The
 // snapshot figures vary most (their metadata commits and fsyncs wait on the
-// host's disk): their guards catch only a gross regression. Enforced targets fail make bench-check (and so CI)
+// host's disk): their guards catch only a gross regression. Enforced targets fail make bench-check
 // when missed. A target not yet met is reported only, but its guard (a
 // ceiling a little above today's figure) still fails the check, so that
 // nothing gets slower while the work it waits for is pending.
@@ -44,9 +44,9 @@ var targets = []target{
 	{match: "reads/table-dmsetup@*", largest: true, what: "table (dmsetup text) ≤ 1× dmsetup table", kind: "peer", limit: 1, enforce: true},
 	{match: "reads/deps-dmsetup@*", largest: true, what: "deps (dmsetup text) ≤ 1× dmsetup deps", kind: "peer", limit: 1, enforce: true},
 	{match: "reads/info@*", largest: true, what: "info of every device (dmsetup text) ≤ 1× dmsetup info", kind: "peer", limit: 1,
-		guard: 1.5, pending: "start-up, which weighs at 1,000 devices (the CI size)"},
+		guard: 1.5, pending: "start-up, which weighs at 1,000 devices (the short set's size)"},
 	{match: "reads/info-c@*", largest: true, what: "info -c ≤ 1× dmsetup info -c", kind: "peer", limit: 1,
-		guard: 1.5, pending: "start-up, which weighs at 1,000 devices (the CI size)"},
+		guard: 1.5, pending: "start-up, which weighs at 1,000 devices (the short set's size)"},
 	{match: "reads/ls-dmsetup@*", largest: true, what: "ls (dmsetup text) ≤ 1× dmsetup ls", kind: "peer", limit: 1,
 		guard: 4, pending: "start-up, nearly all of ls at 1,000 devices; rows written as they come"},
 	{match: "reads/ls@*", largest: true, what: "ls ≤ 1× dmsetup ls", kind: "peer", limit: 1,
