@@ -31,9 +31,17 @@ type poolUsage struct {
 	MetaTotalBytes uint64
 }
 
-// inspect reads everything deviceView holds of one device. Status is read
-// with noflush so that inspecting a pool never forces a metadata commit.
-func inspect(ctl *dmctl.Control, name string) (deviceView, error) {
+// inspectOptions says what inspect reads beyond info, table and status.
+type inspectOptions struct {
+	Deps   bool        // the device's dependencies (one more ioctl)
+	Mounts pool.Mounts // the mount table, read once by the caller
+}
+
+// inspect reads what deviceView holds of one device: info, table and
+// status, dependencies when asked, and mount points from the caller's
+// mount table. Status is read with noflush so that inspecting a pool never
+// forces a metadata commit.
+func inspect(ctl *dmctl.Control, name string, opts inspectOptions) (deviceView, error) {
 	var v deviceView
 	info, table, err := ctl.Table(name, dmctl.StatusOptions{})
 	if err != nil {
@@ -52,8 +60,10 @@ func inspect(ctl *dmctl.Control, name string) (deviceView, error) {
 	if _, v.Status, err = ctl.Status(name, dmctl.StatusOptions{NoFlush: true}); err != nil {
 		return v, err
 	}
-	if _, v.Deps, err = ctl.Deps(name); err != nil {
-		return v, err
+	if opts.Deps {
+		if _, v.Deps, err = ctl.Deps(name); err != nil {
+			return v, err
+		}
 	}
 	if len(v.Status) == 1 && len(table) == 1 {
 		switch v.Type {
@@ -65,7 +75,7 @@ func inspect(ctl *dmctl.Control, name string) (deviceView, error) {
 			}
 		}
 	}
-	v.Mounted, _ = pool.MountPoints(info.Dev)
+	v.Mounted = opts.Mounts.Of(info.Dev)
 	return v, nil
 }
 

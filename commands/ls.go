@@ -10,6 +10,7 @@ import (
 
 	"github.com/dmctl/dmctl/dmctl"
 	"github.com/dmctl/dmctl/format"
+	"github.com/dmctl/dmctl/pool"
 )
 
 func lsCommand() *cli.Command {
@@ -92,11 +93,12 @@ func deviceTree(ctl *dmctl.Control) ([]format.TreeNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	mounts, _ := pool.ReadMounts() // once for all devices; none without /proc
 	views := make(map[dmctl.Dev]deviceView, len(entries))
 	users := map[dmctl.Dev][]dmctl.Dev{} // device -> the dm devices using it
 	var order []dmctl.Dev
 	for _, e := range entries {
-		v, err := inspect(ctl, e.Name)
+		v, err := inspect(ctl, e.Name, inspectOptions{Deps: true, Mounts: mounts})
 		if err != nil {
 			continue // removed meanwhile
 		}

@@ -274,6 +274,18 @@ func TestPoolLoopLifecycle(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, status)
 		}
 	}
+	// The mount point comes from the mount table, read once a command.
+	if !strings.Contains(tree, mnt) {
+		t.Errorf("ls --tree lacks the mount point %s:\n%s", mnt, tree)
+	}
+	var statusJS []struct {
+		Name        string   `json:"name"`
+		Mountpoints []string `json:"mountpoints"`
+	}
+	decodeJSON(t, mustRun(t, "--output", "json", "status", prefix+"-container"), &statusJS)
+	if len(statusJS) != 1 || !slices.Contains(statusJS[0].Mountpoints, mnt) {
+		t.Errorf("status --output json %s-container = %+v, want mountpoints with %s", prefix, statusJS, mnt)
+	}
 
 	devs := f.snapshots()
 	byID := map[string]snapshotEntry{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dmctl/dmctl/dmctl"
 	"github.com/dmctl/dmctl/format"
+	"github.com/dmctl/dmctl/pool"
 )
 
 func statusCommand() *cli.Command {
@@ -63,9 +64,12 @@ func statusCommand() *cli.Command {
 					recs, err := rawStatus(ctl, names, all, dmctl.StatusOptions{Inactive: c.Bool("inactive"), NoFlush: c.Bool("noflush")})
 					return renderGathered(len(recs), err, func() error { return format.Status(out, recs, opts) })
 				}
+				// One read of the mount table for all devices; without it
+				// (no /proc) the rows have no mount points.
+				mounts, _ := pool.ReadMounts()
 				var recs []format.StatusRecord
 				err = forEach(names, skipVanished(all, func(name string) error {
-					v, err := inspect(ctl, name)
+					v, err := inspect(ctl, name, inspectOptions{Mounts: mounts})
 					if err != nil {
 						return err
 					}

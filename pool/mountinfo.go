@@ -199,3 +199,28 @@ func mountPoints(procRoot string, dev dmctl.Dev) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Mounts is the caller's mount table by device: every mount point of each
+// device, in mount order. Commands that report on many devices read it
+// once (ReadMounts) instead of scanning mountinfo once a device.
+type Mounts map[dmctl.Dev][]string
+
+// ReadMounts reads /proc/self/mountinfo once into a Mounts.
+func ReadMounts() (Mounts, error) { return readMounts("/proc") }
+
+func readMounts(procRoot string) (Mounts, error) {
+	path := filepath.Join(procRoot, "self", "mountinfo")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("mount table: %w", err)
+	}
+	defer f.Close()
+	m := Mounts{}
+	if err := scanMountinfo(f, "", func(e MountinfoEntry) { m[e.Dev] = append(m[e.Dev], e.MountPoint) }); err != nil {
+		return nil, fmt.Errorf("mount table: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Of returns dev's mount points (nil when it has none, or m is nil).
+func (m Mounts) Of(dev dmctl.Dev) []string { return m[dev] }

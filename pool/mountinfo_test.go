@@ -187,6 +187,19 @@ func TestMountPoints(t *testing.T) {
 	if got, err := mountPoints(t.TempDir(), dmctl.MakeDev(1, 1)); err == nil {
 		t.Errorf("mountPoints(empty tree) = %q, want error", got)
 	}
+	// The table read once answers as the scan for one device does.
+	mounts, err := readMounts(proc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		if got := mounts.Of(tc.dev); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("readMounts().Of(%s) = %q, want %q", tc.dev, got, tc.want)
+		}
+	}
+	if got, err := readMounts(t.TempDir()); err == nil {
+		t.Errorf("readMounts(empty tree) = %v, want error", got)
+	}
 }
 
 func TestMountPointsSelf(t *testing.T) {
