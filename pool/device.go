@@ -54,11 +54,24 @@ func (p *Pool) ListDevices() ([]DeviceState, error) {
 	for _, e := range entries {
 		active[e.Name] = true
 	}
+	// The mount table is read once, when the first open device needs it,
+	// not once a device.
+	var mounts Mounts
+	mountsOf := func(dev dmctl.Dev) ([]string, error) {
+		if mounts == nil {
+			m, err := p.env.Sys.Mounts()
+			if err != nil {
+				return nil, err
+			}
+			mounts = m
+		}
+		return mounts.Of(dev), nil
+	}
 	out := make([]DeviceState, 0, len(metas))
 	for _, m := range metas {
 		s := stateOf(p.names, m)
 		if active[s.Name] {
-			if err := p.readKernelState(&s); err != nil {
+			if err := p.readKernelState(&s, mountsOf); err != nil {
 				return nil, err
 			}
 		}
@@ -77,7 +90,7 @@ func (p *Pool) Device(id string) (DeviceState, error) {
 		return DeviceState{}, err
 	}
 	s := stateOf(p.names, m)
-	if err := p.readKernelState(&s); err != nil {
+	if err := p.readKernelState(&s, p.env.Sys.MountPoints); err != nil {
 		return DeviceState{}, err
 	}
 	return s, nil
@@ -88,9 +101,10 @@ func stateOf(n Names, m DeviceMeta) DeviceState {
 		TransactionID: m.TransactionID, Initialized: m.Initialized, Deleted: m.Deleted, CreatedAt: m.CreatedAt}
 }
 
-// readKernelState fills in what the kernel knows of an active device; a
-// device that is not there is left inactive.
-func (p *Pool) readKernelState(s *DeviceState) error {
+// readKernelState fills in what the kernel knows of an active device, with
+// the mount points of an open one from mountsOf; a device that is not
+// there is left inactive.
+func (p *Pool) readKernelState(s *DeviceState, mountsOf func(dmctl.Dev) ([]string, error)) error {
 	info, targets, err := p.env.DM.Status(s.Name, dmctl.StatusOptions{NoFlush: true})
 	if err != nil {
 		if isNoDevice(err) {
@@ -105,7 +119,7 @@ func (p *Pool) readKernelState(s *DeviceState) error {
 		}
 	}
 	if info.OpenCount > 0 {
-		mps, err := p.env.Sys.MountPoints(info.Dev)
+		mps, err := mountsOf(info.Dev)
 		if err != nil {
 			return err
 		}

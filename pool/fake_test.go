@@ -93,15 +93,17 @@ type fakeKernel struct {
 	mounts    map[string]dmctl.Dev     // mount point → device
 	opens     map[dmctl.Dev]int        // processes holding a device open
 	discards  []string
-	minor     uint32
-	loopN     int
-	uuidN     int
-	crash     *crasher
-	msgs      []string
-	ops       []string         // suspends and resumes, in order
-	failMsg   map[string]error // message prefix → error to return
-	failMkfs  error
-	sigs      map[string]Signature // device → signature ProbeSignature finds
+	// mountTableReads counts reads of the whole mount table.
+	mountTableReads int
+	minor           uint32
+	loopN           int
+	uuidN           int
+	crash           *crasher
+	msgs            []string
+	ops             []string         // suspends and resumes, in order
+	failMsg         map[string]error // message prefix → error to return
+	failMkfs        error
+	sigs            map[string]Signature // device → signature ProbeSignature finds
 }
 
 func newFakeKernel(t *testing.T) *fakeKernel {
@@ -636,6 +638,21 @@ func (k *fakeKernel) MountPoints(dev dmctl.Dev) ([]string, error) {
 		}
 	}
 	sort.Strings(out)
+	return out, nil
+}
+
+func (k *fakeKernel) Mounts() (Mounts, error) {
+	if err := k.crash.read(); err != nil {
+		return nil, err
+	}
+	k.mountTableReads++
+	out := Mounts{}
+	for dir, d := range k.mounts {
+		out[d] = append(out[d], dir)
+	}
+	for _, dirs := range out {
+		sort.Strings(dirs)
+	}
 	return out, nil
 }
 

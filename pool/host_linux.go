@@ -56,6 +56,9 @@ func (HostSystem) Unmount(target string, detach bool) error { return dmctl.Unmou
 // MountPoints implements System.
 func (HostSystem) MountPoints(dev dmctl.Dev) ([]string, error) { return MountPoints(dev) }
 
+// Mounts implements System.
+func (HostSystem) Mounts() (Mounts, error) { return ReadMounts() }
+
 // Holders implements System.
 func (HostSystem) Holders(dev dmctl.Dev, devPaths []string) ([]Holder, error) {
 	return Holders(dev, devPaths)

@@ -55,6 +55,9 @@ type System interface {
 	Unmount(target string, detach bool) error
 	// MountPoints returns dev's mount points in the caller's namespace.
 	MountPoints(dev dmctl.Dev) ([]string, error)
+	// Mounts returns the mount points of every device in the caller's
+	// namespace, for a caller that asks about many devices.
+	Mounts() (Mounts, error)
 	// Holders names what keeps dev busy (see the package's Holders).
 	Holders(dev dmctl.Dev, devPaths []string) ([]Holder, error)
 	// Mkfs runs the mkfs program for fstype on device with args.

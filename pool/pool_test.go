@@ -339,6 +339,38 @@ func TestMountAndHolders(t *testing.T) {
 	checkConsistent(t, k, p)
 }
 
+// TestListDevicesReadsMountsOnce: listing reads the mount table once for
+// all the mounted devices, not once a device.
+func TestListDevicesReadsMountsOnce(t *testing.T) {
+	k, root, p := newLoopPool(t)
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := p.CreateSnapshot(id, "", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"a", "c"} {
+		if _, err := p.Mount(id, "", "", false); err != nil {
+			t.Fatalf("Mount(%s) = %v", id, err)
+		}
+	}
+	k.mountTableReads = 0
+	devs, err := p.ListDevices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, d := range devs {
+		got[d.ID] = d.MountPoints
+	}
+	want := map[string][]string{BaseID: nil, "a": {filepath.Join(root, "mnt", "a")}, "b": nil, "c": {filepath.Join(root, "mnt", "c")}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ListDevices() mount points = %q, want %q", got, want)
+	}
+	if k.mountTableReads != 1 {
+		t.Errorf("ListDevices() read the mount table %d times, want once", k.mountTableReads)
+	}
+}
+
 func TestDeferredRemoval(t *testing.T) {
 	k, _, p := newLoopPool(t)
 	if _, err := p.CreateSnapshot("busy", "", 0); err != nil {
