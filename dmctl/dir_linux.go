@@ -3,7 +3,6 @@ package dmctl
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -106,14 +105,45 @@ func (d *Dir) Open(name string, flag int, perm fs.FileMode) (*os.File, error) {
 	return os.NewFile(uintptr(fd), d.join(name)), nil
 }
 
-// ReadFile returns the content of the regular file name.
+// ReadFile returns the content of the regular file name, with the checks
+// of Open. Commands read every device file of a pool, so it makes the few
+// system calls that needs (open, fstat, read to the end, close) on a
+// buffer of the file's size, without an *os.File.
 func (d *Dir) ReadFile(name string) ([]byte, error) {
-	f, err := d.Open(name, os.O_RDONLY, 0)
-	if err != nil {
+	if err := checkFileName(d.path, name); err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return io.ReadAll(f)
+	fd, err := unix.Openat(d.fd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, d.pathErr("open", name, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, d.pathErr("stat", name, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, &fs.PathError{Op: "open", Path: d.join(name), Err: ErrNotRegular}
+	}
+	// One byte more than the size, so that a file of the size it had
+	// reads in one call and the next says end of file.
+	buf := make([]byte, 0, max(st.Size, 0)+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grown meanwhile
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, d.pathErr("read", name, err)
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
 }
 
 // tmpSeq makes temporary names unique within the process.
