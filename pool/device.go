@@ -39,8 +39,8 @@ type DeviceState struct {
 func (p *Pool) DevicePath(id string) string { return mapperDir + p.names.Device(id) }
 
 // ListDevices returns every thin device of the pool, sorted by id, with
-// what the kernel knows of the active ones. It needs no lock and works
-// when the pool is inactive.
+// what the kernel knows of the active ones. It works on a pool opened for
+// reading (the shared lock) and when the pool is inactive.
 func (p *Pool) ListDevices() ([]DeviceState, error) {
 	metas, err := p.store.Devices()
 	if err != nil {

@@ -15,7 +15,8 @@
 //	<root>/metadata/deviceset-metadata
 //	<root>/metadata/transaction-metadata
 //	<root>/metadata/dmctl-pool.json  dmctl's own record of how the pool was made
-//	<root>/metadata/.dmctl.lock      serialises mutating commands
+//	<root>/metadata/.dmctl.lock      the root's lock: exclusive for changes, shared for reads; notes of kernel state to undo
+//	<root>/metadata/.dmctl.msnap.lock  serialises users of the pool's metadata snapshot
 //	<root>/mnt/<id>                  default mount points
 //
 // Device-mapper names follow Docker's: the prefix is
@@ -38,4 +39,16 @@
 // interrupted transaction is finished or rolled back at the start of the
 // next mutating command, so that a kill at any point leaks no thin id and
 // loses no device.
+//
+// # Safety
+//
+// Every name under a root is reached without following symbolic links,
+// and a root another user could change is refused (rootsafety.go); two
+// device files claiming one thin id stop every change (owners.go);
+// metadata that is zeroed, damaged or older than the device files is
+// never loaded (superblock.go); what a killed command left suspended,
+// half made or held is undone by the next command of any kind
+// (stalled.go); SIGINT and SIGTERM wait for suspended devices to resume
+// (interrupt.go); a pool's mode is named in every refusal it causes
+// (modes.go).
 package pool

@@ -24,8 +24,9 @@ type Summary struct {
 }
 
 // List reports the pool of root: dmctl keeps one pool per root, so the
-// result has one entry, or none when the root holds no pool. It takes no
-// lock and changes nothing.
+// result has one entry, or none when the root holds no pool. It takes the
+// root's lock shared and changes nothing (but what a killed dmctl left
+// stalled, see stalled.go).
 func List(root string, env Env, opts OpenOptions) ([]Summary, error) {
 	opts.Write = false
 	p, err := Open(root, env, opts)
