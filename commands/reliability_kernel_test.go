@@ -1008,8 +1008,20 @@ func TestReliabilityFaults(t *testing.T) {
 			}
 
 			// Repair the device, and bring the pool back as an admin would.
+			// A metadata device that comes back larger: a pool whose
+			// metadata needs checking does not grow, and extend says so
+			// instead of succeeding.
+			if sc.on(p) == p.meta {
+				p.metaSec *= 2
+			}
 			p.switchTable(sc.on(p), p.linear(map[bool]string{true: p.metaLoop, false: p.dataLoop}[sc.on(p) == p.meta],
 				map[bool]uint64{true: p.metaSec, false: p.dataSec}[sc.on(p) == p.meta]))
+			if mode := p.poolMode(); sc.on(p) == p.meta && strings.Contains(mode, "needs_check") {
+				r := p.runDmctl(nil, "pool", "extend")
+				if r.code == 0 || !r.oneLine() || !strings.Contains(r.stderr, "did not grow") {
+					t.Errorf("pool extend of a %s pool whose metadata device grew: %v, want one line saying it did not grow", mode, r)
+				}
+			}
 			exec.Command("umount", "-l", mnt).Run()
 			r := p.runDmctl(nil, "pool", "deactivate", "--force")
 			if r.code != 0 && !r.oneLine() {
