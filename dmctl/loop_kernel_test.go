@@ -85,6 +85,12 @@ func TestKernelLoopAttach(t *testing.T) {
 	if err != nil || s.Path != d.Path || s.Dev != d.Dev || s.BackingFile != file || s.BackingInode != st.Ino || s.SizeBytes != d.SizeBytes {
 		t.Errorf("LoopStatus(%s) = %+v, %v; want %+v", d.Path, s, err, d)
 	}
+	if s, err := dmctl.LoopStatusOf(d.Dev); err != nil || s.Path != d.Path || s.BackingFile != file || s.BackingInode != st.Ino || s.BackingDev != uint64(st.Dev) {
+		t.Errorf("LoopStatusOf(%s) = %+v, %v; want %+v", d.Dev, s, err, d)
+	}
+	if _, err := dmctl.LoopStatusOf(dmctl.MakeDev(1, 3)); !errors.Is(err, unix.ENOTTY) {
+		t.Errorf("LoopStatusOf(1:3, /dev/null) = %v, want ENOTTY", err)
+	}
 	found, ok, err := dmctl.FindLoop(file)
 	if err != nil || !ok || found.Path != d.Path {
 		t.Errorf("FindLoop(%s) = %+v, %v, %v; want %s", file, found, ok, err, d.Path)

@@ -196,6 +196,24 @@ func LoopStatus(path string) (LoopDevice, error) {
 	return d, nil
 }
 
+// LoopStatusOf reads the state of the loop device numbered dev, found
+// through sysfs (no /dev/block links are needed). A device that is not
+// an attached loop device is an error wrapping ENOTTY.
+func LoopStatusOf(dev Dev) (LoopDevice, error) {
+	name := BlockName(dev)
+	if !strings.HasPrefix(name, "loop") {
+		return LoopDevice{}, &Error{Op: "loop status", Device: dev.String(), Err: fmt.Errorf("not a loop device: %w", unix.ENOTTY)}
+	}
+	d, err := LoopStatus("/dev/" + name)
+	if err != nil {
+		return LoopDevice{}, err
+	}
+	if d.Dev != dev {
+		return LoopDevice{}, &Error{Op: "loop status", Device: dev.String(), Err: fmt.Errorf("/dev/%s is device %s: %w", name, d.Dev, unix.ENXIO)}
+	}
+	return d, nil
+}
+
 // ListLoops returns every attached loop device.
 func ListLoops() ([]LoopDevice, error) {
 	entries, err := os.ReadDir("/sys/block")
