@@ -529,6 +529,24 @@ func (k *fakeKernel) FindLoop(file string) (dmctl.LoopDevice, bool, error) {
 	return dmctl.LoopDevice{}, false, nil
 }
 
+func (k *fakeKernel) LoopStatusOf(dev dmctl.Dev) (dmctl.LoopDevice, error) {
+	if err := k.crash.read(); err != nil {
+		return dmctl.LoopDevice{}, err
+	}
+	for _, l := range k.loops {
+		if l.dev != dev {
+			continue
+		}
+		d := dmctl.LoopDevice{Path: l.path, Dev: l.dev, BackingFile: l.file}
+		if fi, err := os.Stat(l.file); err == nil {
+			st := fi.Sys().(*syscall.Stat_t)
+			d.BackingDev, d.BackingInode = uint64(st.Dev), st.Ino
+		}
+		return d, nil
+	}
+	return dmctl.LoopDevice{}, dmErr("loop status", dev.String(), syscall.ENOTTY)
+}
+
 func (k *fakeKernel) SetLoopCapacity(path string) error {
 	if err := k.crash.step("capacity " + path); err != nil {
 		return err

@@ -23,6 +23,11 @@ func (HostSystem) AttachLoop(file string, opts dmctl.LoopOptions) (dmctl.LoopDev
 // FindLoop implements System.
 func (HostSystem) FindLoop(file string) (dmctl.LoopDevice, bool, error) { return dmctl.FindLoop(file) }
 
+// LoopStatusOf implements System.
+func (HostSystem) LoopStatusOf(dev dmctl.Dev) (dmctl.LoopDevice, error) {
+	return dmctl.LoopStatusOf(dev)
+}
+
 // SetLoopCapacity implements System.
 func (HostSystem) SetLoopCapacity(path string) error { return dmctl.SetLoopCapacity(path) }
 

@@ -37,6 +37,9 @@ type System interface {
 	AttachLoop(file string, opts dmctl.LoopOptions) (dmctl.LoopDevice, error)
 	// FindLoop finds the loop device attached to file.
 	FindLoop(file string) (dmctl.LoopDevice, bool, error)
+	// LoopStatusOf reads the state of the loop device numbered dev (an
+	// error wrapping ENOTTY when it is not one).
+	LoopStatusOf(dev dmctl.Dev) (dmctl.LoopDevice, error)
 	// SetLoopCapacity makes a loop device pick up its file's new size.
 	SetLoopCapacity(path string) error
 	// DetachLoop detaches a loop device.

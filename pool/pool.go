@@ -97,6 +97,9 @@ func Open(root string, env Env, opts OpenOptions) (p *Pool, retErr error) {
 	if err := p.loadRecord(opts); err != nil {
 		return nil, fmt.Errorf("open pool at %s: %w", root, err)
 	}
+	if err := p.checkPoolIsOurs(); err != nil {
+		return nil, err
+	}
 	if err := p.recoverStalled(); err != nil {
 		return nil, err
 	}
