@@ -11,7 +11,9 @@ package commands_test
 //	CGO_ENABLED=0 go test -count=1 -exec $PWD/scripts/vmexec -v -run TestSafety ./commands
 
 import (
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -158,6 +160,110 @@ func TestSafetyZeroedMetadata(t *testing.T) {
 	copyFile(t, saved, meta)
 	f.refused([]int{1}, []string{meta, "older"}, "pool", "activate")
 	oracle(t, "thin_check", meta)
+}
+
+// TestSafetyCopiedRoot copies a root as cp -a or a restored backup would:
+// the copy records the same pool name as the original, and while the
+// original's pool runs every command on the copy is refused before it
+// changes anything (snapshot rm there would delete a thin device the
+// original still has). Activated first, the pool is the copy's own, and
+// the original is refused in turn; nothing is lost either way.
+func TestSafetyCopiedRoot(t *testing.T) {
+	f := newPoolFixture(t)
+	f.must("pool", "create", "--data-size", "1G", "--metadata-size", "32M", "--base-size", "64M", "--fs", "ext4")
+	f.must("snapshot", "create", "x")
+	sum := writeData(t, strings.TrimSpace(f.must("mount", "x")))
+	f.must("umount", "x")
+	g := &poolFixture{t: t, root: filepath.Join(t.TempDir(), "copy"), word: f.word}
+	t.Cleanup(func() { g.try("pool", "deactivate", "--force") })
+	copyTree(t, f.root, g.root)
+
+	data := filepath.Join(f.root, "devicemapper", "data")
+	for _, args := range [][]string{
+		{"snapshot", "rm", "x"}, {"snapshot", "create", "y"}, {"activate", "x"}, {"snapshot", "ls"}, {"info"},
+		{"pool", "extend", "--data-size", "2G"}, {"pool", "deactivate"}, {"pool", "destroy", "--yes", "--force"},
+	} {
+		g.refused([]int{1}, []string{data, "copy"}, args...)
+	}
+	g.refused([]int{3}, []string{data, "copy"}, "check", "--repair", "--yes") // check's "could not run"
+	f.must("check")
+	checkData(t, strings.TrimSpace(f.must("mount", "x")), sum)
+	f.must("umount", "x")
+
+	// The copy's pool first: then it is the original that is refused.
+	f.must("pool", "deactivate")
+	g.must("pool", "activate")
+	g.must("check")
+	f.refused([]int{1}, []string{filepath.Join(g.root, "devicemapper", "data")}, "snapshot", "rm", "x")
+	g.must("pool", "deactivate")
+	f.must("pool", "activate")
+	f.must("check")
+	checkData(t, strings.TrimSpace(f.must("mount", "x")), sum)
+	f.must("umount", "x")
+}
+
+// copyTree copies the directory src to dst (directories 0700, files 0600),
+// keeping the holes of sparse files.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.Mkdir(to, 0o700)
+		case d.Type().IsRegular():
+			return copySparse(p, to)
+		}
+		return fmt.Errorf("%s: not a file or directory", p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copySparse copies the data extents of src (found with SEEK_DATA and
+// SEEK_HOLE) into a new file dst of the same size.
+func copySparse(src, dst string) error {
+	const seekData, seekHole = 3, 4
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	if err := out.Truncate(fi.Size()); err != nil {
+		return err
+	}
+	for off := int64(0); off < fi.Size(); {
+		start, err := in.Seek(off, seekData)
+		if err != nil {
+			break // ENXIO: no data past off
+		}
+		end, err := in.Seek(start, seekHole)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.NewOffsetWriter(out, start), io.NewSectionReader(in, start, end-start)); err != nil {
+			return err
+		}
+		off = end
+	}
+	return out.Close()
 }
 
 // copyFile copies src to dst (mode 0600), keeping holes out of the way by
