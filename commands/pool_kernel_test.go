@@ -550,3 +550,21 @@ func TestPoolKillSnapshot(t *testing.T) {
 	f.must("pool", "activate")
 	f.must("pool", "destroy", "--yes")
 }
+
+// TestPoolExtendMetadataPastLimit grows a loop pool's metadata file past
+// the most metadata the kernel uses (about 15.9 GiB): the kernel grows
+// the pool to its limit, and extend says so with exit 0, not that the
+// pool did not grow.
+func TestPoolExtendMetadataPastLimit(t *testing.T) {
+	f := newPoolFixture(t)
+	f.must("pool", "create", "--data-size", "1G", "--metadata-size", "16M", "--base-size", "64M", "--fs", "ext4")
+	f.must("pool", "extend", "--metadata-size", "20G")
+	var report struct {
+		MetadataTotal uint64 `json:"metadata_total_bytes"`
+	}
+	decodeJSON(t, f.must("--output", "json", "info"), &report)
+	if limit := uint64(255*((1<<14)-64)) * 4096; report.MetadataTotal < limit {
+		t.Errorf("info after extend to 20G: metadata_total_bytes %d, want the kernel's limit %d", report.MetadataTotal, limit)
+	}
+	f.must("check")
+}

@@ -291,6 +291,8 @@ func (p *Pool) checkGrown(dataPath, metaPath string) error {
 }
 
 // maxMetadataBytes is the most metadata a thin pool uses, the kernel's
-// THIN_METADATA_MAX_SECTORS (255 * 2^14 metadata blocks of 8 sectors,
-// about 15.9 GiB): a larger metadata device is used only up to it.
-const maxMetadataBytes = 255 * (1 << 14) * 8 * SectorBytes
+// DM_SM_METADATA_MAX_BLOCKS 4 KiB blocks (255 * (2^14 - 64), about
+// 15.9 GiB; older kernels allowed 255 * 2^14, a little more): a
+// larger metadata device is used only up to it, and growing one past it
+// leaves the pool at that size, which is no failure.
+const maxMetadataBytes = 255 * ((1 << 14) - 64) * MetadataBlockBytes
