@@ -52,7 +52,7 @@ func poolCreateCommand() *cli.Command {
 			&cli.StringFlag{Name: "thinp-autoextend-percent", Usage: "direct-lvm: by this share of its size (default 20)"},
 			&cli.BoolFlag{Name: "directlvm-device-force", Usage: "direct-lvm: wipe a device that holds a filesystem, partition table or LVM label"},
 			&cli.BoolFlag{Name: "direct-io", Usage: "attach loop devices with direct I/O"},
-			&cli.BoolFlag{Name: "force", Usage: "wipe a metadata device that already holds a thin-pool superblock"},
+			&cli.BoolFlag{Name: "force", Usage: "direct pools: wipe devices that already hold thin-pool metadata, a filesystem, a partition table or an LVM label"},
 			storageOptFlag(),
 		},
 		Action: func(c *cli.Context) error {

@@ -394,6 +394,30 @@ func TestPoolDirect(t *testing.T) {
 	f.must("pool", "destroy", "--yes")
 }
 
+// TestPoolDirectRefusesUsedDevices refuses to build a direct pool over a
+// data or metadata device that holds a filesystem, with one line naming
+// it and nothing changed (the filesystem is still there); forced, it
+// builds the pool.
+func TestPoolDirectRefusesUsedDevices(t *testing.T) {
+	data := spareDisk(t)
+	meta := "/dev/vdb"
+	f := newPoolFixture(t)
+	create := []string{"pool", "create", "--data-dev", data, "--metadata-dev", meta, "--base-size", "64M", "--fs", "ext4"}
+	for _, holder := range []string{data, meta} {
+		wipeDisk(t, data)
+		wipeDisk(t, meta)
+		oracle(t, "mkfs.ext4", "-q", "-F", holder)
+		f.refused([]int{1}, []string{holder, "an ext4 filesystem", "wipefs"}, create...)
+		if out := oracle(t, "blkid", "-o", "value", "-s", "TYPE", holder); strings.TrimSpace(out) != "ext4" {
+			t.Errorf("after the refused create blkid %s = %q, want ext4 still", holder, out)
+		}
+	}
+	f.must(append(create, "--force")...)
+	f.must("check")
+	f.must("pool", "destroy", "--yes")
+	wipeDisk(t, meta)
+}
+
 // TestPoolAdopt adopts a thin pool made with dmsetup (dm.thinpooldev):
 // dmctl makes its devices in it, and destroy leaves it loaded.
 func TestPoolAdopt(t *testing.T) {

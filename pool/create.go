@@ -46,8 +46,8 @@ func thinTarget(sectors uint64, pool dmctl.Dev, devID int) dmctl.Target {
 // attached to loop devices, or (direct mode) the two block devices, or
 // (adopted mode) an existing empty thin pool; then the base device with its
 // filesystem. It refuses a root that already has a pool, a device-mapper
-// name already taken, and a metadata device holding a thin-pool superblock
-// (unless opts.Force). On failure everything made is undone. The returned
+// name already taken, and direct devices holding a thin-pool superblock,
+// a filesystem, a partition table or an LVM label (unless opts.Force). On failure everything made is undone. The returned
 // pool holds the root's lock until Close.
 func Create(root string, cfg Config, env Env, opts CreateOptions) (p *Pool, retErr error) {
 	if err := cfg.Validate(); err != nil {
@@ -144,7 +144,9 @@ func (p *Pool) checkCreate(opts CreateOptions) error {
 }
 
 // checkDirectDevices checks a direct pool's devices: two different block
-// devices, and no thin-pool metadata on the metadata device unless forced.
+// devices, and, unless forced, no thin-pool metadata on the metadata
+// device and nothing blkid would find (a filesystem, a partition table, an
+// LVM label...) on either: the pool overwrites both.
 func checkDirectDevices(env Env, cfg Config, opts CreateOptions) error {
 	var devs []dmctl.Dev
 	for _, dev := range []string{cfg.DataDevice, cfg.MetadataDevice} {
@@ -163,8 +165,20 @@ func checkDirectDevices(env Env, cfg Config, opts CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	if hasThinPoolMagic(head) && !opts.Force {
+	if opts.Force {
+		return nil
+	}
+	if hasThinPoolMagic(head) {
 		return fmt.Errorf("metadata device %s already holds thin-pool metadata (force to wipe it)", cfg.MetadataDevice)
+	}
+	for _, d := range []struct{ what, path string }{{"data", cfg.DataDevice}, {"metadata", cfg.MetadataDevice}} {
+		sig, found, err := env.Sys.ProbeSignature(d.path)
+		if err != nil {
+			return err
+		}
+		if found {
+			return fmt.Errorf("%s device %s holds %s, which the pool would overwrite: wipe it first (wipefs -a), or force", d.what, d.path, sig)
+		}
 	}
 	return nil
 }

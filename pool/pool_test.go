@@ -677,6 +677,19 @@ func TestDirectPool(t *testing.T) {
 	if has, _ := NewStore(root).HasState(); has {
 		t.Errorf("state left after a refused Create")
 	}
+	// Devices holding something else: refused, unless forced.
+	os.WriteFile(meta, make([]byte, 8192), 0o600)
+	k.sigs = map[string]Signature{data: {Kind: "filesystem", Type: "ext4"}}
+	if _, err := Create(root, cfg, k.env(), CreateOptions{}); err == nil || !strings.Contains(err.Error(), "data device "+data+" holds an ext4 filesystem") {
+		t.Fatalf("Create on a data device with a filesystem = %v, want a refusal", err)
+	}
+	k.sigs = map[string]Signature{meta: {Kind: "partition table", Type: "gpt"}}
+	if _, err := Create(root, cfg, k.env(), CreateOptions{}); err == nil || !strings.Contains(err.Error(), "metadata device "+meta+" holds a gpt partition table") {
+		t.Fatalf("Create on a metadata device with a partition table = %v, want a refusal", err)
+	}
+	if has, _ := NewStore(root).HasState(); has || len(k.devs) != 0 {
+		t.Errorf("state or devices left after a refused Create: %v", k.devs)
+	}
 	p, err := Create(root, cfg, k.env(), CreateOptions{Force: true})
 	if err != nil {
 		t.Fatalf("Create(direct, force) = %v", err)
