@@ -200,6 +200,27 @@ func TestSafetyCopiedRoot(t *testing.T) {
 	f.must("check")
 	checkData(t, strings.TrimSpace(f.must("mount", "x")), sum)
 	f.must("umount", "x")
+
+	// The copy restored over the original while its pool runs: the pool
+	// still runs on the replaced files, and the root is refused until
+	// its devices are removed as the refusal says.
+	pool := f.poolName()
+	for _, name := range []string{"data", "metadata"} {
+		to := filepath.Join(f.root, "devicemapper", name)
+		if err := copySparse(filepath.Join(g.root, "devicemapper", name), to+".restored"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(to+".restored", to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.refused([]int{1}, []string{"was replaced while the pool ran", "dmctl remove"}, "snapshot", "rm", "x")
+	f.refused([]int{1}, []string{"was replaced while the pool ran"}, "pool", "deactivate", "--force")
+	mustRun(t, "remove", pool)
+	f.must("pool", "activate")
+	f.must("check")
+	checkData(t, strings.TrimSpace(f.must("mount", "x")), sum)
+	f.must("umount", "x")
 }
 
 // copyTree copies the directory src to dst (directories 0700, files 0600),

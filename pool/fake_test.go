@@ -79,6 +79,7 @@ type fakeLoop struct {
 	path string
 	dev  dmctl.Dev
 	file string
+	st   syscall.Stat_t // the file's, when attached
 }
 
 // fakeKernel implements DM and System in memory, with the dm-thin message
@@ -509,6 +510,9 @@ func (k *fakeKernel) AttachLoop(file string, opts dmctl.LoopOptions) (dmctl.Loop
 		return dmctl.LoopDevice{}, err
 	}
 	l := &fakeLoop{path: "/dev/loop" + strconv.Itoa(k.loopN), dev: dmctl.MakeDev(7, uint32(k.loopN)), file: file}
+	if err := syscall.Stat(file, &l.st); err != nil {
+		return dmctl.LoopDevice{}, err
+	}
 	k.loopN++
 	k.loops[l.path] = l
 	return dmctl.LoopDevice{Path: l.path, Dev: l.dev, BackingFile: file, Autoclear: opts.Autoclear}, nil
@@ -537,10 +541,10 @@ func (k *fakeKernel) LoopStatusOf(dev dmctl.Dev) (dmctl.LoopDevice, error) {
 		if l.dev != dev {
 			continue
 		}
-		d := dmctl.LoopDevice{Path: l.path, Dev: l.dev, BackingFile: l.file}
-		if fi, err := os.Stat(l.file); err == nil {
-			st := fi.Sys().(*syscall.Stat_t)
-			d.BackingDev, d.BackingInode = uint64(st.Dev), st.Ino
+		d := dmctl.LoopDevice{Path: l.path, Dev: l.dev, BackingFile: l.file, BackingDev: uint64(l.st.Dev), BackingInode: l.st.Ino}
+		var now syscall.Stat_t
+		if err := syscall.Stat(l.file, &now); err != nil || now.Dev != l.st.Dev || now.Ino != l.st.Ino {
+			d.BackingFile += " (deleted)" // as sysfs says of a file removed or replaced
 		}
 		return d, nil
 	}

@@ -5,6 +5,7 @@ package pool
 import (
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/dmctl/dmctl/dmctl"
@@ -62,7 +63,14 @@ func (p *Pool) checkPoolIsOurs() error {
 		} else if dev, ok, err := p.env.Sys.IsBlockDevice(pt.path); err == nil && ok {
 			ours = dev == pt.dev
 		}
-		if !ours {
+		switch {
+		case ours:
+		case p.rec.Mode == ModeLoop && strings.HasPrefix(runsOn, "/dev/loop") && strings.HasSuffix(runsOn, "("+pt.path+" (deleted))"):
+			// This root's own file, replaced (a backup restored over
+			// it, a copy moved in) while the pool ran on the old one.
+			return fmt.Errorf("pool %s runs on %s as its %s device: this root's %s was replaced while the pool ran, and the pool still holds the old file's data; refusing to touch it: to go on with the files now in the root, remove the pool's devices (dmctl remove, thin devices first, the pool last; the old file goes with them), then activate it again",
+				p.names.Pool, runsOn, pt.what, pt.path)
+		default:
 			return fmt.Errorf("pool %s runs on %s as its %s device, not on this root's %s: this root is a copy of another pool's root (or its record names another root's pool); refusing to touch it, which would change the other root's devices: use the pool from its own root, or deactivate it there first",
 				p.names.Pool, runsOn, pt.what, pt.path)
 		}

@@ -117,3 +117,32 @@ func TestPoolOnOtherDevicesRefused(t *testing.T) {
 		t.Errorf("Open(pool on a disk) = %v, want a refusal naming 8:240", err)
 	}
 }
+
+// TestReplacedRootFileRefused: a backup restored over the root while its
+// pool runs leaves the pool on the old (deleted) files; the root is
+// refused with advice on how to go on with the new ones.
+func TestReplacedRootFileRefused(t *testing.T) {
+	k, root, p := newLoopPool(t)
+	p.Close()
+	data := filepath.Join(root, "devicemapper", "data")
+	b, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(data+".restored", b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(data+".restored", data); err != nil {
+		t.Fatal(err)
+	}
+	for _, write := range []bool{false, true} {
+		q, err := Open(root, k.env(), OpenOptions{Write: write})
+		if err == nil {
+			q.Close()
+			t.Fatalf("Open(root with a replaced data file, write=%v) = nil, want a refusal", write)
+		}
+		if s := err.Error(); !strings.Contains(s, "was replaced while the pool ran") || !strings.Contains(s, "dmctl remove") {
+			t.Errorf("Open(root with a replaced data file, write=%v) = %v, want the replacement named and a way on", write, err)
+		}
+	}
+}
