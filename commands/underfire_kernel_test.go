@@ -307,8 +307,30 @@ func TestUnderFireStalled(t *testing.T) {
 	if !strings.Contains(dmAttr(t, pl), "s") {
 		t.Errorf("dmctl resumed a pool suspended by hand")
 	}
+	// Mounting through the suspended pool would hang in the kernel.
+	f.refused([]int{1}, []string{pl + " is suspended, and not by dmctl", "dmctl resume"}, "mount", "a")
 	dmtest.Dmsetup(t, "resume", pl)
 	f.must("snapshot", "create", "b")
+
+	// A thin device suspended by the admin: I/O through it would hang
+	// (uninterruptibly), so mount, umount, trim and snapshot rm of it
+	// are refused, and all work once it is resumed.
+	dev := strings.TrimSuffix(pl, "-pool") + "-a"
+	f.must("activate", "a")
+	dmtest.Dmsetup(t, "suspend", dev)
+	susp := []string{dev + " is suspended, and not by dmctl", "dmctl resume " + dev}
+	f.refused([]int{1}, susp, "mount", "a")
+	f.refused([]int{1}, susp, "snapshot", "rm", "a")
+	dmtest.Dmsetup(t, "resume", dev)
+	// Mounted outside the root: refused's listing of the root must not
+	// read the suspended filesystem.
+	f.must("mount", "a", t.TempDir())
+	dmtest.Dmsetup(t, "suspend", dev)
+	f.refused([]int{1}, susp, "umount", "a")
+	f.refused([]int{1}, susp, "trim")
+	dmtest.Dmsetup(t, "resume", dev)
+	f.must("umount", "a")
+	f.must("check")
 
 	// A device of the pool's left without a table (an activation killed
 	// between its create and its load): check flags it, --repair removes it.

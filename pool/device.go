@@ -274,6 +274,9 @@ func (p *Pool) Mount(id, dir, opts string, readOnly bool) (retDir string, retErr
 	if err := p.checkClaims(); err != nil {
 		return "", err
 	}
+	if err := p.refuseSuspended("mount "+id, p.names.Pool, p.names.Device(id)); err != nil {
+		return "", err
+	}
 	if dir == "" {
 		if dir, err = p.store.MountPoint(id); err != nil {
 			return "", err
@@ -341,6 +344,9 @@ func (p *Pool) Umount(id string) error {
 		// As Docker's driver: nothing to unmount is an error, not a
 		// reason to take the device away from whoever has it open.
 		return fmt.Errorf("umount %s: not mounted in this mount namespace (dmctl deactivate %s removes its device)", id, id)
+	}
+	if err := p.refuseSuspended("umount "+id, p.names.Pool, name); err != nil {
+		return err
 	}
 	for i := len(mps) - 1; i >= 0; i-- { // the last mount first
 		if err := p.env.Sys.Unmount(mps[i], false); err != nil {

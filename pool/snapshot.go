@@ -234,6 +234,10 @@ func (p *Pool) RemoveSnapshot(ids []string, deferred bool) ([]Removal, error) {
 				continue
 			}
 		}
+		if err := p.refuseSuspended("remove "+id, p.names.Pool, p.names.Device(id)); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		metas = append(metas, m)
 	}
 	if len(errs) > 0 {

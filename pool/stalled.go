@@ -220,3 +220,20 @@ func (p *Pool) releaseNotedSnap(ml *Lock) error {
 	}
 	return nil
 }
+
+// refuseSuspended refuses I/O through the device-mapper devices names
+// when one of them is suspended. Whatever a killed dmctl left suspended
+// was resumed when the pool was opened, so someone else suspended it (an
+// admin, another tool), and the I/O would wait in the kernel, where no
+// signal reaches it, until they resume it: the command would hang.
+func (p *Pool) refuseSuspended(what string, names ...string) error {
+	for _, name := range names {
+		info, err := p.env.DM.Info(name)
+		if err != nil || !info.LiveTable() || !info.Suspended() {
+			continue
+		}
+		return fmt.Errorf("%s: device %s is suspended, and not by dmctl: its I/O waits until it is resumed, so this would hang; resume it (dmctl resume %s) when whoever suspended it is done",
+			what, name, name)
+	}
+	return nil
+}

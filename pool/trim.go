@@ -94,6 +94,13 @@ func (p *Pool) Trim(opts TrimOptions) (res TrimResult, retErr error) {
 			return res, err
 		}
 		for _, d := range devs {
+			if len(d.MountPoints) > 0 {
+				if err := p.refuseSuspended("trim "+d.MountPoints[0], p.names.Device(d.ID)); err != nil {
+					return res, err
+				}
+			}
+		}
+		for _, d := range devs {
 			for _, mp := range d.MountPoints {
 				n, err := dmctl.FITrim(mp)
 				if err != nil {
