@@ -124,6 +124,8 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/sbin/dmctl|$(PREFIX)/sbin/dmctl|g' 'scripts/dmctl-pool@.service' \
 		>'$(DESTDIR)$(PREFIX)/lib/systemd/system/dmctl-pool@.service'
+	sed 's|/usr/local/sbin/dmctl|$(PREFIX)/sbin/dmctl|g' 'scripts/dmctl-pool-monitor@.service' \
+		>'$(DESTDIR)$(PREFIX)/lib/systemd/system/dmctl-pool-monitor@.service'
 
 clean:
 	rm -rf bin

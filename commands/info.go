@@ -29,6 +29,7 @@ func infoCommand() *cli.Command {
 		Flags: withFlags([]cli.Flag{
 			&cli.BoolFlag{Name: "columns", Aliases: []string{"c"}, Usage: "one line a device, dmsetup info -c's report"},
 			&cli.BoolFlag{Name: "nameprefixes", Usage: "with -c: print each field as DM_FIELD='VALUE'"},
+			storageOptFlag(),
 		}, tableFlags(), selectFlags()),
 		Action: func(c *cli.Context) error {
 			args, err := minArgs(c, 0, -1, "[NAME...]")

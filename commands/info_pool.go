@@ -17,7 +17,8 @@ import (
 // warning goes to standard error.
 func poolInfo(c *cli.Context, out format.Output) error {
 	return withControl(func(ctl *dmctl.Control) error {
-		opts := pool.OpenOptions{NameWord: c.String(flagPrefix)}
+		opts := pool.OpenOptions{NameWord: c.String(flagPrefix), StorageOpts: multiValues(c, flagStorageOpt)}
+		noteStorageOpts(c, opts.StorageOpts)
 		p, err := pool.Open(c.String(flagRoot), poolEnv(ctl), opts)
 		if err != nil {
 			return err

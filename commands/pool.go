@@ -31,6 +31,7 @@ func poolCommands() []*cli.Command {
 				poolDeactivateCommand(),
 				poolDestroyCommand(),
 				poolExtendCommand(),
+				poolMonitorCommand(),
 				poolLsCommand(),
 			},
 		},
@@ -85,6 +86,7 @@ func withPool(c *cli.Context, write bool, fn func(*pool.Pool) error) error {
 	if err := pool.ValidateNameWord(opts.NameWord); err != nil {
 		return usagef("%v", err)
 	}
+	noteStorageOpts(c, opts.StorageOpts)
 	return withControl(func(ctl *dmctl.Control) error {
 		p, err := pool.Open(c.String(flagRoot), poolEnv(ctl), opts)
 		if err != nil {
@@ -93,6 +95,14 @@ func withPool(c *cli.Context, write bool, fn func(*pool.Pool) error) error {
 		defer p.Close()
 		return fn(p)
 	})
+}
+
+// noteStorageOpts prints a note on standard error for each storage
+// option dmctl accepts for Docker's sake but that does nothing here.
+func noteStorageOpts(c *cli.Context, opts []string) {
+	for _, n := range pool.StorageOptNotes(opts) {
+		fmt.Fprintf(c.App.ErrWriter, "dmctl: note: %s\n", n)
+	}
 }
 
 // checkIDs rejects ids that cannot name a thin device of the pool (exit

@@ -146,6 +146,7 @@ func createConfig(c *cli.Context) (pool.Config, error) {
 			opts = append(opts, f.key+"="+fmt.Sprint(c.Value(f.flag)))
 		}
 	}
+	noteStorageOpts(c, multiValues(c, flagStorageOpt))
 	if err := cfg.ApplyStorageOpts(append(opts, multiValues(c, flagStorageOpt)...)); err != nil {
 		return cfg, err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
@@ -177,6 +178,32 @@ func goldenCases() []goldenCase {
 
 		{"message-reply", "message", TableOptions{}, func(o Output) error { return Message(o, MessageRecord{Reply: "12 34"}) }},
 		{"message-none", "message", TableOptions{}, func(o Output) error { return Message(o, MessageRecord{}) }},
+
+		{"monitor-start", "monitor", TableOptions{}, func(o Output) error { return Monitor(o, monitorRecords()[0]) }},
+		{"monitor-low-water-mark", "monitor", TableOptions{}, func(o Output) error { return Monitor(o, monitorRecords()[1]) }},
+		{"monitor-extend", "monitor", TableOptions{}, func(o Output) error { return Monitor(o, monitorRecords()[2]) }},
+		{"monitor-limit", "monitor", TableOptions{}, func(o Output) error { return Monitor(o, monitorRecords()[3]) }},
+	}
+}
+
+// monitorRecords are a monitor's actions: start, low water mark, an
+// extend and a limit.
+func monitorRecords() []MonitorRecord {
+	at := time.Date(2026, 11, 30, 20, 26, 22, 0, time.UTC)
+	pool, root := OptString("docker-253:32-106497-pool"), OptString("/var/lib/dmctl")
+	u := func(n uint64) *uint64 { return &n }
+	f := func(n float64) *float64 { return &n }
+	ms := func(n int64) *int64 { return &n }
+	return []MonitorRecord{
+		{Time: OptTime{at}, Action: "start", Message: "watching /var/lib/dmctl: a pool grows by 20% when 80% of its data or metadata is used (a direct-lvm pool by its own dm.thinp_autoextend settings)"},
+		{Time: OptTime{at}, Root: root, PoolName: pool, Action: "low-water-mark", LowWaterMarkBlocks: u(3276), DurationMillis: ms(83),
+			Message: "low water mark set to 3276 of 16384 blocks, so the kernel's event comes at 80% data use"},
+		{Time: OptTime{at.Add(12 * time.Second)}, Root: root, PoolName: pool, Action: "extend", Resource: "data", UsedPercent: f(80.19),
+			ThresholdPercent: u(80), FromBytes: u(1 << 30), ToBytes: u(1288503296), DurationMillis: ms(186), Method: "loop file",
+			Message: "data was 80.2% used (threshold 80%): grew the data file /var/lib/dmctl/devicemapper/data from 1 GiB to 1.2 GiB"},
+		{Time: OptTime{at.Add(20 * time.Second)}, Root: root, PoolName: pool, Action: "limit", Resource: "metadata", UsedPercent: f(91),
+			ThresholdPercent: u(80), FromBytes: u(2 << 20), ToBytes: u(2 << 20),
+			Message: "metadata is 91.0% used (threshold 80%) but stops growing at 2 MiB: the maximum size 2 MiB"},
 	}
 }
 

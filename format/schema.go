@@ -48,6 +48,7 @@ var Views = []View{
 	{"activation", []string{"activate", "mount"}, false, typeOf[ActivationRecord](), "Where a thin device is now: its node, and for mount its mount point."},
 	{"trim", []string{"trim"}, false, typeOf[TrimRecord](), "What trim gave back, or with --dry-run would give back."},
 	{"check", []string{"check"}, false, typeOf[CheckRecord](), "What check compared and found."},
+	{"monitor", []string{"pool monitor"}, false, typeOf[MonitorRecord](), "One action of pool monitor, printed on standard error: one JSON object per line (JSON lines), one line per action."},
 }
 
 // NoJSON are the commands that print nothing on success, in any output

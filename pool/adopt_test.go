@@ -201,16 +201,19 @@ func (l *fakeLVM) Run(command string, args ...string) (string, error) {
 		return fmt.Sprintf("  docker,thinpool,thin-pool,%d,%d,%d,4194304,%d,,/dev/mapper/docker-thinpool\n",
 			l.data, l.meta, l.free, l.data+l.meta+l.free), nil
 	case "lvextend":
-		add, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(args[1], "+"), "b"), 10, 64)
-		if add > l.free {
+		size, _ := strconv.ParseUint(strings.TrimSuffix(args[1], "b"), 10, 64)
+		cur := &l.data
+		if args[0] != "--size" {
+			cur = &l.meta
+		}
+		if size <= *cur {
+			return "", errors.New("New size given is not larger than existing size")
+		}
+		if size-*cur > l.free {
 			return "", errors.New("Insufficient free space")
 		}
-		l.free -= add
-		if args[0] == "--size" {
-			l.data += add
-		} else {
-			l.meta += add
-		}
+		l.free -= size - *cur
+		*cur = size
 		return "", nil
 	}
 	return "", fmt.Errorf("fake LVM: unexpected %s", command)
@@ -237,7 +240,7 @@ func TestExtendLVMPool(t *testing.T) {
 	if res.DataSize != 2<<30 || res.MetadataSize != 16<<20 {
 		t.Errorf("Extend(LVM pool) = %+v, want 2 GiB of data and 16 MiB of metadata", res)
 	}
-	want := []string{"lvextend --size +1073741824b -- docker/thinpool", "lvextend --poolmetadatasize +8388608b -- docker/thinpool"}
+	want := []string{"lvextend --size 2147483648b -- docker/thinpool", "lvextend --poolmetadatasize 16777216b -- docker/thinpool"}
 	var got []string
 	for _, c := range lvm.cmds {
 		if strings.HasPrefix(c, "lvextend") {

@@ -287,7 +287,8 @@ func (p *Pool) Mount(id, dir, opts string, readOnly bool) (retDir string, retErr
 	if info, err := p.env.DM.Info(name); err == nil && info.LiveTable() {
 		wasActive = true
 	}
-	if _, err := p.activateDevice(m); err != nil {
+	info, err := p.activateDevice(m)
+	if err != nil {
 		return "", err
 	}
 	defer func() {
@@ -303,6 +304,13 @@ func (p *Pool) Mount(id, dir, opts string, readOnly bool) (retDir string, retErr
 	data := mountData(fsi.Type, p.rec.Config.MountOptions, opts)
 	if err := p.env.Sys.Mount(path, dir, fsi.Type, data, readOnly); err != nil {
 		return "", fmt.Errorf("mount %s on %s: %w", id, dir, err)
+	}
+	if retries := p.rec.Config.XFSNospaceMaxRetries; fsi.Type == FSXFS && retries != "" {
+		// Docker's dm.xfs_nospace_max_retries: how often xfs retries a
+		// metadata write the full pool refused before it shuts down.
+		if err := p.env.Sys.SetXFSNospaceMaxRetries(info.Dev, retries); err != nil {
+			return "", errors.Join(fmt.Errorf("mount %s: %w", id, err), p.env.Sys.Unmount(dir, true))
+		}
 	}
 	return dir, nil
 }

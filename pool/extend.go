@@ -18,6 +18,10 @@ type ExtendOptions struct {
 	// devices, then call Extend to make the pool use them.
 	DataSize     uint64
 	MetadataSize uint64
+	// LowWaterMark is the low water mark, in data blocks, the reloaded
+	// table gets (0 keeps the pool's). An adopted pool's table is never
+	// reloaded, so it is ignored there.
+	LowWaterMark uint64
 }
 
 // ExtendResult are a pool's sizes after Extend.
@@ -78,7 +82,7 @@ func (p *Pool) Extend(opts ExtendOptions) (ExtendResult, error) {
 	}
 	var res ExtendResult
 	if active {
-		if err := p.reloadPool(dataPath); err != nil {
+		if err := p.reloadPool(dataPath, opts.LowWaterMark); err != nil {
 			return ExtendResult{}, err
 		}
 		res.Reloaded = true
@@ -115,13 +119,13 @@ func (p *Pool) extendLVM(vol LVMVolume, opts ExtendOptions) (ExtendResult, error
 	}
 	res := ExtendResult{DataSize: lv.DataBytes, MetadataSize: lv.MetaBytes}
 	if opts.DataSize > lv.DataBytes {
-		if err := lvextendData(lvm, vol, opts.DataSize-lv.DataBytes); err != nil {
+		if err := lvextendData(lvm, vol, opts.DataSize); err != nil {
 			return ExtendResult{}, fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
 		}
 		res.Reloaded = true
 	}
 	if opts.MetadataSize > lv.MetaBytes {
-		if err := lvextendMetadata(lvm, vol, opts.MetadataSize-lv.MetaBytes); err != nil {
+		if err := lvextendMetadata(lvm, vol, opts.MetadataSize); err != nil {
 			return ExtendResult{}, fmt.Errorf("extend pool %s: %w", p.names.Pool, err)
 		}
 		res.Reloaded = true
@@ -196,10 +200,10 @@ func (p *Pool) growLoopFiles(opts ExtendOptions, active bool) (dataPath, metaPat
 }
 
 // reloadPool reloads the active pool's table with the current length of
-// its data device: load, suspend, resume. A table loaded but not made live
-// (the suspend failed) is cleared again; a suspended pool is always
-// resumed.
-func (p *Pool) reloadPool(dataPath string) (retErr error) {
+// its data device, and lowWater as its low water mark unless 0: load,
+// suspend, resume. A table loaded but not made live (the suspend failed)
+// is cleared again; a suspended pool is always resumed.
+func (p *Pool) reloadPool(dataPath string, lowWater uint64) (retErr error) {
 	cur, _, err := p.poolTable()
 	if err != nil {
 		return err
@@ -215,6 +219,14 @@ func (p *Pool) reloadPool(dataPath string) (retErr error) {
 	}
 	next := cur
 	next.Length = sectors
+	if lowWater != 0 {
+		t, err := ParsePoolTable(cur.Params)
+		if err != nil {
+			return err
+		}
+		t.LowWater = lowWater
+		next.Params = t.String()
+	}
 	name := p.names.Pool
 	// Noted before the load: a kill between load and suspend leaves an
 	// inactive table, which the next command clears (see stalled.go).

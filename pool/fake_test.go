@@ -105,6 +105,8 @@ type fakeKernel struct {
 	failMsg         map[string]error // message prefix → error to return
 	failMkfs        error
 	sigs            map[string]Signature // device → signature ProbeSignature finds
+	fsFree          uint64               // free bytes FSStat reports (0: 1 TiB)
+	xfsRetries      map[dmctl.Dev]string // SetXFSNospaceMaxRetries calls
 }
 
 func newFakeKernel(t *testing.T) *fakeKernel {
@@ -725,6 +727,23 @@ func (k *fakeKernel) ProbeFilesystem(device string) (FSInfo, error) {
 }
 
 func (k *fakeKernel) FSFree(string) (uint64, error) { return 1 << 40, nil }
+
+func (k *fakeKernel) FSStat(string) (uint64, uint64, error) {
+	if k.fsFree != 0 {
+		return k.fsFree, 2 << 40, nil
+	}
+	return 1 << 40, 2 << 40, nil
+}
+
+func (k *fakeKernel) Allocated(path string) (uint64, error) { return dmctl.AllocatedBytes(path) }
+
+func (k *fakeKernel) SetXFSNospaceMaxRetries(dev dmctl.Dev, value string) error {
+	if k.xfsRetries == nil {
+		k.xfsRetries = map[dmctl.Dev]string{}
+	}
+	k.xfsRetries[dev] = value
+	return nil
+}
 
 func (k *fakeKernel) ProbeSignature(device string) (Signature, bool, error) {
 	if err := k.crash.read(); err != nil {

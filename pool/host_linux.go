@@ -107,6 +107,32 @@ func (HostSystem) ProbeSignature(device string) (Signature, bool, error) {
 	return s, ok, nil
 }
 
+// FSStat implements System with statfs(2).
+func (HostSystem) FSStat(path string) (free, total uint64, err error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, 0, fmt.Errorf("statfs %s: %w", path, err)
+	}
+	return st.Bfree * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
+}
+
+// SetXFSNospaceMaxRetries implements System: it writes
+// /sys/fs/xfs/<dm-N>/error/metadata/ENOSPC/max_retries, as Docker did.
+func (HostSystem) SetXFSNospaceMaxRetries(dev dmctl.Dev, value string) error {
+	name := dmctl.BlockName(dev)
+	if name == "" {
+		return fmt.Errorf("xfs error configuration of %s: no such block device", dev)
+	}
+	path := "/sys/fs/xfs/" + name + "/error/metadata/ENOSPC/max_retries"
+	if err := os.WriteFile(path, []byte(value), 0); err != nil {
+		return fmt.Errorf("set dm.xfs_nospace_max_retries: %w", err)
+	}
+	return nil
+}
+
+// Allocated implements System.
+func (HostSystem) Allocated(path string) (uint64, error) { return dmctl.AllocatedBytes(path) }
+
 // FSFree implements System with statfs(2).
 func (HostSystem) FSFree(path string) (uint64, error) {
 	var st syscall.Statfs_t

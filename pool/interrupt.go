@@ -30,6 +30,23 @@ var interrupts struct {
 	pending os.Signal // a signal that arrived while held > 0
 	exit    func(code int)
 	stderr  func(msg string)
+	handler func(os.Signal) // instead of exiting (see SetInterruptHandler)
+}
+
+// SetInterruptHandler makes SIGINT and SIGTERM call fn instead of ending
+// the process, still only once no device is suspended: a long-running
+// command (pool monitor) stops cleanly in its own time. It returns a
+// function that restores the exit.
+func SetInterruptHandler(fn func(os.Signal)) (restore func()) {
+	interrupts.Lock()
+	prev := interrupts.handler
+	interrupts.handler = fn
+	interrupts.Unlock()
+	return func() {
+		interrupts.Lock()
+		interrupts.handler = prev
+		interrupts.Unlock()
+	}
 }
 
 // CatchInterrupts makes SIGINT and SIGTERM wait for the devices dmctl has
@@ -98,6 +115,11 @@ func Interrupted() bool {
 // exitOnSignal ends the process as the signal would have, with a line
 // saying so. The caller holds interrupts' lock.
 func exitOnSignal(sig os.Signal) {
+	if h := interrupts.handler; h != nil {
+		interrupts.pending = nil
+		go h(sig)
+		return
+	}
 	code := 130
 	if s, ok := sig.(syscall.Signal); ok {
 		code = 128 + int(s)

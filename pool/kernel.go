@@ -72,6 +72,15 @@ type System interface {
 	ProbeSignature(device string) (Signature, bool, error)
 	// FSFree returns the free bytes of the filesystem holding path.
 	FSFree(path string) (uint64, error)
+	// FSStat returns the free and total bytes of the filesystem holding
+	// path.
+	FSStat(path string) (free, total uint64, err error)
+	// Allocated returns the bytes a file really uses (st_blocks).
+	Allocated(path string) (uint64, error)
+	// SetXFSNospaceMaxRetries writes value to the xfs error
+	// configuration of the mounted device dev (how often a metadata
+	// write that failed for lack of space is retried).
+	SetXFSNospaceMaxRetries(dev dmctl.Dev, value string) error
 }
 
 // Env is what pool operations run against.

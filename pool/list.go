@@ -129,6 +129,7 @@ func (p *Pool) DockerInfo() (DockerInfo, error) {
 	d.DataUsed, d.DataTotal = st.DataBytes(d.BlockBytes)
 	d.MetadataUsed, d.MetadataTotal = st.MetadataBytes()
 	d.MinFreeSpace = MinFreeSpaceBytes(st.TotalDataBlocks, uint64(cfg.MinFreeSpacePercent), d.BlockBytes)
+	d.NoWarnOnLoopDevices = cfg.NoWarnOnLoopDevices
 	switch p.rec.Mode {
 	case ModeAdopted:
 		d.ThinPoolDevice = true

@@ -226,15 +226,17 @@ func lvmThinPool(lvm LVM, vol LVMVolume) (ThinPoolLV, error) {
 	return ThinPoolLV{}, fmt.Errorf("LVM volume %s: lvs reported nothing", vol)
 }
 
-// lvextendData grows a thin pool volume's data by add bytes (LVM rounds up
-// to whole extents).
-func lvextendData(lvm LVM, vol LVMVolume, add uint64) error {
-	_, err := lvm.Run("lvextend", "--size", "+"+strconv.FormatUint(add, 10)+"b", "--", vol.String())
+// lvextendData grows a thin pool volume's data to size bytes (LVM rounds
+// up to whole extents). The size is absolute, not an increment: when
+// dmeventd grew the volume meanwhile, LVM refuses instead of growing it
+// twice.
+func lvextendData(lvm LVM, vol LVMVolume, size uint64) error {
+	_, err := lvm.Run("lvextend", "--size", strconv.FormatUint(size, 10)+"b", "--", vol.String())
 	return err
 }
 
-// lvextendMetadata grows a thin pool volume's metadata by add bytes.
-func lvextendMetadata(lvm LVM, vol LVMVolume, add uint64) error {
-	_, err := lvm.Run("lvextend", "--poolmetadatasize", "+"+strconv.FormatUint(add, 10)+"b", "--", vol.String())
+// lvextendMetadata grows a thin pool volume's metadata to size bytes.
+func lvextendMetadata(lvm LVM, vol LVMVolume, size uint64) error {
+	_, err := lvm.Run("lvextend", "--poolmetadatasize", strconv.FormatUint(size, 10)+"b", "--", vol.String())
 	return err
 }

@@ -100,6 +100,16 @@ type Config struct {
 	// dm.thinp_autoextend_percent); the pool is then adopted. Recorded
 	// with Docker's defaults filled in.
 	DirectLVM *DirectLVMConfig `json:"direct_lvm,omitempty"`
+	// NoWarnOnLoopDevices silences the loopback warning of info
+	// (dm.no_warn_on_loop_devices).
+	NoWarnOnLoopDevices bool `json:"no_warn_on_loop_devices,omitempty"`
+	// XFSNospaceMaxRetries is written, when set, to the xfs error
+	// configuration of every xfs device mounted: how often xfs retries a
+	// metadata write a full pool refused (dm.xfs_nospace_max_retries).
+	XFSNospaceMaxRetries string `json:"xfs_nospace_max_retries,omitempty"`
+	// LibdmLogLevel is Docker's dm.libdm_log_level, accepted for
+	// compatibility: dmctl has no libdevmapper. Not recorded.
+	LibdmLogLevel int `json:"-"`
 	// DirectLVMForce lets Create wipe a direct-lvm device that holds a
 	// filesystem, partition table or LVM label
 	// (dm.directlvm_device_force). Not recorded.
@@ -333,12 +343,36 @@ func (c *Config) applyStorageOpt(opt string) error {
 		}
 	case "dm.directlvm_device_force":
 		return boolean(&c.DirectLVMForce)
-	case "dm.xfs_nospace_max_retries", "dm.libdm_log_level":
-		return fmt.Errorf("storage option %s is not supported by dmctl", key)
+	case "dm.no_warn_on_loop_devices":
+		return boolean(&c.NoWarnOnLoopDevices)
+	case "dm.xfs_nospace_max_retries":
+		if _, err := strconv.ParseUint(strings.TrimSpace(val), 10, 64); err != nil {
+			return fmt.Errorf("dm.xfs_nospace_max_retries %q: want a number of retries (0 or more)", val)
+		}
+		c.XFSNospaceMaxRetries = strings.TrimSpace(val)
+	case "dm.libdm_log_level":
+		// Docker's levels: 2 (fatal) to 7 (debug).
+		n, err := strconv.Atoi(strings.TrimSpace(val))
+		if err != nil || n < 2 || n > 7 {
+			return fmt.Errorf("dm.libdm_log_level %q: want a level from 2 to 7", val)
+		}
+		c.LibdmLogLevel = n
 	default:
 		return fmt.Errorf("unknown storage option %q", key)
 	}
 	return nil
+}
+
+// StorageOptNotes returns a note for each option that is accepted for
+// Docker's sake but does nothing in dmctl.
+func StorageOptNotes(opts []string) []string {
+	var notes []string
+	for _, o := range opts {
+		if key, _, err := splitStorageOpt(o); err == nil && key == "dm.libdm_log_level" {
+			notes = append(notes, "dm.libdm_log_level is accepted but has no effect: dmctl does not use libdevmapper (its errors carry the kernel's own reasons)")
+		}
+	}
+	return notes
 }
 
 // directLVM returns c.DirectLVM, made or copied first, so that a change

@@ -286,3 +286,52 @@ func TestDirectLVMOptions(t *testing.T) {
 		t.Errorf("sameDirectLVM does not compare normalized settings")
 	}
 }
+
+func TestHarmlessDockerOptions(t *testing.T) {
+	c := defaultConfig(FSXFS)
+	if err := c.ApplyStorageOpts([]string{"dm.no_warn_on_loop_devices=true", "dm.libdm_log_level=7", "dm.xfs_nospace_max_retries=0"}); err != nil {
+		t.Fatalf("ApplyStorageOpts(harmless options) = %v", err)
+	}
+	if !c.NoWarnOnLoopDevices || c.LibdmLogLevel != 7 || c.XFSNospaceMaxRetries != "0" {
+		t.Errorf("harmless options = %+v", c)
+	}
+	for _, bad := range []string{"dm.libdm_log_level=9", "dm.libdm_log_level=x", "dm.xfs_nospace_max_retries=-1", "dm.no_warn_on_loop_devices=maybe"} {
+		c := defaultConfig(FSXFS)
+		if err := c.ApplyStorageOpts([]string{bad}); err == nil {
+			t.Errorf("ApplyStorageOpts(%q) = nil, want an error", bad)
+		}
+	}
+	notes := StorageOptNotes([]string{"dm.basesize=1G", "DM.LIBDM_LOG_LEVEL=3"})
+	if len(notes) != 1 || !strings.Contains(notes[0], "libdevmapper") {
+		t.Errorf("StorageOptNotes = %q, want one note on libdevmapper", notes)
+	}
+	d := DockerInfo{DataLoopFile: "/x/data", NoWarnOnLoopDevices: true}
+	if w := d.Warnings(); len(w) != 0 {
+		t.Errorf("Warnings with dm.no_warn_on_loop_devices = %q, want none", w)
+	}
+}
+
+func TestMountSetsXFSNospaceRetries(t *testing.T) {
+	k := newFakeKernel(t)
+	cfg := testConfig()
+	cfg.Filesystem = FSXFS
+	cfg.XFSNospaceMaxRetries = "0"
+	p, err := Create(t.TempDir(), cfg, k.env(), CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.CreateSnapshot("c", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Mount("c", t.TempDir(), "", false); err != nil {
+		t.Fatalf("Mount = %v", err)
+	}
+	info, err := k.Info(p.Names().Device("c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.xfsRetries[info.Dev]; got != "0" {
+		t.Errorf("xfs max_retries of the mounted device = %q, want 0", got)
+	}
+}

@@ -25,6 +25,9 @@ type DockerInfo struct {
 	// printed its Data file and Metadata file lines empty, and its
 	// documentation tells admins to look for exactly that.
 	ThinPoolDevice bool
+	// NoWarnOnLoopDevices silences the loopback warning
+	// (dm.no_warn_on_loop_devices).
+	NoWarnOnLoopDevices bool
 
 	DataUsed, DataTotal         uint64
 	MetadataUsed, MetadataTotal uint64
@@ -77,11 +80,11 @@ func available(total, used uint64, loopFile string, fsFree uint64, known bool) u
 }
 
 // Warnings returns the warning lines `docker info` prints for this pool
-// (LoopbackWarning when the data device is a loop file), then dmctl's own
-// for a suspended pool, or nil.
+// (LoopbackWarning when the data device is a loop file, unless
+// NoWarnOnLoopDevices), then dmctl's own for a suspended pool, or nil.
 func (d *DockerInfo) Warnings() []string {
 	var w []string
-	if d.DataLoopFile != "" {
+	if d.DataLoopFile != "" && !d.NoWarnOnLoopDevices {
 		w = LoopbackWarning()
 	}
 	if d.Suspended {
