@@ -3,7 +3,8 @@
 # told with dmctl. Runs as root where device-mapper is (make demo runs it in
 # a QEMU guest with dmctl on PATH). The pool lives in a fresh root under
 # $TMPDIR (default /var/tmp): sparse files, so the default 100 GB of data
-# cost nothing. Every command is echoed before it runs.
+# cost nothing. It ends with a second, small pool that pool monitor grows
+# while a writer fills it. Every command is echoed before it runs.
 set -euo pipefail
 
 run() {
@@ -12,9 +13,13 @@ run() {
 }
 
 root=$(mktemp -d "${TMPDIR:-/var/tmp}/dmctl-demo.XXXXXX")
+small=$root-small
+monitor=
 cleanup() {
-	dmctl pool destroy --yes --force >/dev/null 2>&1 || true
-	rm -rf "$root"
+	[[ -z $monitor ]] || kill -TERM "$monitor" 2>/dev/null || true
+	dmctl --root "$small" pool destroy --yes --force >/dev/null 2>&1 || true
+	dmctl --root "$root" pool destroy --yes --force >/dev/null 2>&1 || true
+	rm -rf "$root" "$small"
 }
 trap cleanup EXIT
 printf '+ export DMCTL_ROOT=%s\n' "$root"
@@ -84,4 +89,28 @@ echo '# A reboot: deactivate, activate, and the image is still there.'
 run dmctl pool deactivate
 run dmctl pool activate
 run dmctl snapshot ls
+run dmctl pool destroy --yes
+
+echo
+echo '# A pool that never fills up: 1.5 GiB written into a 1 GiB pool while pool monitor'
+echo '# grows it from the kernel'"'"'s low water mark events (one line per action, on stderr).'
+printf '+ export DMCTL_ROOT=%s\n' "$small"
+export DMCTL_ROOT=$small
+run dmctl pool create --data-size 1G --metadata-size 64M --base-size 2G --fs ext4 --direct-io
+run dmctl snapshot create writer
+printf '+ dev=$(dmctl activate writer)\n'
+dev=$(dmctl activate writer)
+echo "$dev"
+printf '+ dmctl pool monitor &\n'
+dmctl pool monitor &
+monitor=$!
+sleep 2
+run dd if=/dev/zero of="$dev" bs=4M count=384 oflag=direct status=none
+printf '+ kill -TERM %s   # the monitor stops cleanly\n' "$monitor"
+kill -TERM "$monitor"
+wait "$monitor"
+monitor=
+run dmctl status "$(dmctl pool ls -o pool --noheadings)"
+run ls -ls "$small/devicemapper"
+run dmctl deactivate writer
 run dmctl pool destroy --yes
