@@ -393,3 +393,39 @@ func TestLVMThinPoolAdoptFails(t *testing.T) {
 	f.must("snapshot", "create", "c1")
 	f.must("pool", "destroy", "--yes")
 }
+
+// TestPoolAdoptAnyTable adopts pools whose tables dmctl would never load
+// itself, made with dmsetup: LVM's 512 KiB blocks and low water mark 0
+// with no discard passdown and error_if_no_space, and 1 MiB blocks with
+// discards ignored. dmctl works in each and never changes its table.
+func TestPoolAdoptAnyTable(t *testing.T) {
+	for i, tc := range []struct{ blockSectors, lowWater, features string }{
+		{"1024", "0", "2 no_discard_passdown error_if_no_space"},
+		{"2048", "7", "2 ignore_discard skip_block_zeroing"},
+	} {
+		f := newPoolFixture(t)
+		meta := dmtest.LoopFile(t, 16<<20)
+		data := dmtest.LoopFile(t, 512<<20)
+		name := fmt.Sprintf("%s-any%d", f.word, i)
+		dmtest.Dmsetup(t, "create", name, "--table",
+			fmt.Sprintf("0 %d thin-pool %s %s %s %s %s", (512<<20)/512, meta.Path, data.Path, tc.blockSectors, tc.lowWater, tc.features))
+		before := dmtest.Dmsetup(t, "table", name)
+		f.must("pool", "create", "--thinpooldev", "/dev/mapper/"+name, "--base-size", "128M", "--fs", "ext4")
+		f.must("snapshot", "create", "c1")
+		mnt := strings.TrimSpace(f.must("mount", "c1"))
+		sum := writeData(t, mnt)
+		f.must("umount", "c1")
+		mnt = strings.TrimSpace(f.must("mount", "c1"))
+		checkData(t, mnt, sum)
+		f.must("umount", "c1")
+		_, errOut, code := f.try("pool", "extend", "--data-size", "1G")
+		if code == 0 || !strings.Contains(errOut, "grown by the tool that made it") {
+			t.Errorf("pool extend of a dmsetup-made pool = exit %d, stderr %q; want a refusal", code, errOut)
+		}
+		if got := dmtest.Dmsetup(t, "table", name); got != before {
+			t.Errorf("table of %s changed: %q, was %q", name, got, before)
+		}
+		f.must("pool", "destroy", "--yes")
+		dmtest.Dmsetup(t, "remove", name)
+	}
+}

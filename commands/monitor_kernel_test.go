@@ -31,14 +31,14 @@ type monitorLine struct {
 	Time        string   `json:"time"`
 	Action      string   `json:"action"`
 	Root        *string  `json:"root"`
-	Pool        *string  `json:"pool"`
+	Pool        *string  `json:"pool_name"`
 	Resource    *string  `json:"resource"`
 	UsedPercent *float64 `json:"used_percent"`
 	Threshold   *uint64  `json:"threshold_percent"`
 	FromBytes   *uint64  `json:"from_bytes"`
 	ToBytes     *uint64  `json:"to_bytes"`
 	LowWater    *uint64  `json:"low_water_mark_blocks"`
-	DurationMS  *int64   `json:"duration_ms"`
+	DurationMS  *int64   `json:"duration_milliseconds"`
 	Method      *string  `json:"method"`
 	Message     string   `json:"message"`
 }
