@@ -550,7 +550,8 @@ func TestMonitorBlockDevicePool(t *testing.T) {
 
 // TestMonitorOnce grows a loop pool over the threshold with --once (for
 // cron and CI), refuses to grow past --max-size or into --min-free-space
-// with one line saying so, and exits 0 once nothing is over the threshold.
+// with one line saying so (running, once for the crossing), and exits 0
+// once nothing is over the threshold.
 func TestMonitorOnce(t *testing.T) {
 	f := newPoolFixture(t)
 	f.must("pool", "create", "--data-size", "256M", "--metadata-size", "16M", "--base-size", "256M", "--fs", "ext4", "--direct-io")
@@ -568,8 +569,29 @@ func TestMonitorOnce(t *testing.T) {
 		{[]string{"--min-free-space", "100T"}, "stays free"},
 	} {
 		_, errOut, code := f.try(append([]string{"pool", "monitor", "--once"}, tc.args...)...)
-		if code != 1 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("pool monitor --once %v = exit %d, stderr %q; want 1 and %q", tc.args, code, errOut, tc.want)
+		if code != 1 || strings.Count(errOut, tc.want) != 1 {
+			t.Errorf("pool monitor --once %v = exit %d, stderr %q; want 1 and %q once", tc.args, code, errOut, tc.want)
+		}
+		// Running, it says so once for the crossing, grows nothing and
+		// goes on watching.
+		m := f.startMonitor(append([]string{"--interval", "1s"}, tc.args...)...)
+		m.waitFor("a limit", func(l monitorLine) bool { return l.Action == "limit" })
+		time.Sleep(3 * time.Second) // three polls more: still one line
+		limits := 0
+		for _, l := range m.stop() {
+			switch l.Action {
+			case "limit":
+				limits++
+				if l.Resource == nil || *l.Resource != "data" || !strings.Contains(l.Message, tc.want) ||
+					l.FromBytes == nil || l.ToBytes == nil || *l.FromBytes != 256<<20 || *l.ToBytes != 256<<20 {
+					t.Errorf("pool monitor %v: limit line %+v, want data at 256 MiB and %q", tc.args, l, tc.want)
+				}
+			case "extend", "error":
+				t.Errorf("pool monitor %v: %s line %+v, want none", tc.args, l.Action, l)
+			}
+		}
+		if limits != 1 {
+			t.Errorf("pool monitor %v said %d times that it stops growing, want once:\n%s", tc.args, limits, m.stderr.String())
 		}
 	}
 	if size := fileSize(t, filepath.Join(f.root, "devicemapper", "data")); size != 256<<20 {
@@ -586,4 +608,62 @@ func TestMonitorOnce(t *testing.T) {
 		t.Errorf("pool monitor --once under the threshold = exit %d, stderr %q; want 0 and nothing", code, errOut)
 	}
 	f.must("deactivate", "c")
+}
+
+// TestMonitorGrowsLVMMetadata grows an adopted LVM thin pool's metadata
+// volume through lvextend: pool monitor --once with the threshold just
+// under the pool's metadata use.
+func TestMonitorGrowsLVMMetadata(t *testing.T) {
+	disk := spareDisk(t)
+	lvmRun(t, "pvcreate", disk)
+	lvmRun(t, "vgcreate", "docker", disk)
+	lvmRun(t, "lvcreate", "--wipesignatures", "y", "-n", "thinpool", "docker", "-L", "256M")
+	lvmRun(t, "lvcreate", "--wipesignatures", "y", "-n", "thinpoolmeta", "docker", "-L", "4M")
+	lvmRun(t, "lvconvert", "-y", "--zero", "n", "-c", "512K", "--thinpool", "docker/thinpool", "--poolmetadata", "docker/thinpoolmeta")
+	f := newPoolFixture(t)
+	f.must("pool", "create", "--thinpooldev", "docker-thinpool", "--base-size", "64M", "--fs", "ext4")
+	_, meta := lvSizes(t, "docker/thinpool")
+	st := readPoolState("docker-thinpool")
+	if st.totalMeta == 0 {
+		t.Fatalf("LVM pool status: %+v", st)
+	}
+	usePct := st.usedMeta * 100 / st.totalMeta
+	if usePct < 1 {
+		t.Fatalf("LVM pool uses %d of %d metadata blocks: under 1%%, the lowest threshold", st.usedMeta, st.totalMeta)
+	}
+	threshold := strconv.FormatUint(usePct, 10)
+	_, errOut, code := f.try("--output", "json", "pool", "monitor", "--once", "--threshold", threshold)
+	if code != 0 {
+		t.Fatalf("pool monitor --once --threshold %s = exit %d, stderr:\n%s", threshold, code, errOut)
+	}
+	var ext *monitorLine
+	for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		var l monitorLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("pool monitor printed a line that is not JSON: %q: %v", line, err)
+		}
+		if l.Action == "extend" && l.Resource != nil && *l.Resource == "metadata" {
+			ext = &l
+		}
+	}
+	if ext == nil || ext.Method == nil || *ext.Method != "lvextend" || ext.FromBytes == nil || *ext.FromBytes != meta ||
+		ext.ToBytes == nil || *ext.ToBytes <= meta {
+		t.Fatalf("pool monitor --once did not grow the metadata volume from %d bytes with lvextend:\n%s", meta, errOut)
+	}
+	if _, grown := lvSizes(t, "docker/thinpool"); grown != *ext.ToBytes {
+		t.Errorf("LVM metadata volume is %d bytes, the monitor said %d", grown, *ext.ToBytes)
+	}
+	if st := readPoolState("docker-thinpool"); st.mode != "rw" || st.totalMeta*4096 != *ext.ToBytes {
+		t.Errorf("LVM pool after the metadata extend: %+v, want rw with %d bytes of metadata", st, *ext.ToBytes)
+	}
+	// The pool still works, and LVM takes it down and up again with the
+	// metadata volume it now records.
+	f.must("snapshot", "create", "c")
+	f.must("snapshot", "rm", "c")
+	f.must("pool", "destroy", "--yes")
+	lvmRun(t, "vgchange", "-an", "docker")
+	lvmRun(t, "vgchange", "-ay", "docker")
+	if st := readPoolState("docker-thinpool"); st.mode != "rw" || st.totalMeta*4096 != *ext.ToBytes {
+		t.Errorf("LVM pool after vgchange -an, -ay: %+v, want rw with %d bytes of metadata", st, *ext.ToBytes)
+	}
 }
