@@ -667,3 +667,94 @@ func TestMonitorGrowsLVMMetadata(t *testing.T) {
 		t.Errorf("LVM pool after vgchange -an, -ay: %+v, want rw with %d bytes of metadata", st, *ext.ToBytes)
 	}
 }
+
+// monitorOnceJSON runs pool monitor --once --output json with args and
+// returns its exit code and lines.
+func (f *poolFixture) monitorOnceJSON(args ...string) (int, []monitorLine) {
+	f.t.Helper()
+	_, errOut, code := f.try(append([]string{"--output", "json", "pool", "monitor", "--once"}, args...)...)
+	var lines []monitorLine
+	sc := bufio.NewScanner(strings.NewReader(errOut))
+	for sc.Scan() {
+		var l monitorLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			if code != 0 && strings.HasPrefix(sc.Text(), "dmctl: ") {
+				continue // the exit status's own line
+			}
+			f.t.Fatalf("pool monitor printed a line that is not JSON: %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, l)
+	}
+	return code, lines
+}
+
+// TestMonitorDirectLVMSettings grows a direct-lvm pool by the autoextend
+// settings it was set up with (dm.thinp_autoextend_threshold and
+// dm.thinp_autoextend_percent), through lvextend; the monitor's own
+// --storage-opt and flags override them.
+func TestMonitorDirectLVMSettings(t *testing.T) {
+	disk := spareDisk(t)
+	f := newPoolFixture(t)
+	f.must("pool", "create", "--base-size", "128M", "--fs", "ext4", "--directlvm-device", disk,
+		"--thinp-percent", "50", "--thinp-metapercent", "1", "--storage-opt", "dm.thinp_autoextend_threshold=3",
+		"--storage-opt", "dm.thinp_autoextend_percent=5")
+	f.must("snapshot", "create", "c")
+	f.must("activate", "c")
+	prefix := strings.TrimSuffix(f.snapshots()[0].Name, "-"+f.snapshots()[0].ID)
+	if w := startWriter(t, "/dev/mapper/"+prefix+"-c", 96<<20); !w.wait(10*time.Minute) || w.err != nil {
+		t.Fatalf("writing 96 MiB: %v: %s", w.err, w.out.String())
+	}
+	f.must("deactivate", "c")
+	st := readPoolState("docker-thinpool")
+	if st.totalData == 0 || st.usedData*100 < 3*st.totalData {
+		t.Fatalf("direct-lvm pool after the write: %+v, want 3%% or more of its data used", st)
+	}
+	data, _ := lvSizes(t, "docker/thinpool")
+
+	// Over 3% but under 50%: the monitor's settings decide.
+	for _, args := range [][]string{
+		{"--threshold", "50"},
+		{"--storage-opt", "dm.thinp_autoextend_threshold=50"},
+	} {
+		if code, lines := f.monitorOnceJSON(args...); code != 0 || len(lines) != 0 {
+			t.Errorf("pool monitor --once %v = exit %d, lines %+v; want 0 and nothing", args, code, lines)
+		}
+	}
+	if grown, _ := lvSizes(t, "docker/thinpool"); grown != data {
+		t.Fatalf("LVM data volume is %d bytes, was %d: grown under the monitor's threshold", grown, data)
+	}
+
+	// Without them, the pool's own: 3% reached (data, and the metadata
+	// LVM made, some 10% used from the start), grow by 5% (a whole extent
+	// at least).
+	_, meta := lvSizes(t, "docker/thinpool")
+	code, lines := f.monitorOnceJSON()
+	if code != 0 {
+		t.Fatalf("pool monitor --once = exit %d, lines %+v; want 0", code, lines)
+	}
+	want := map[string]uint64{"data": data, "metadata": meta}
+	extent := uint64(4 << 20) // LVM's default extent
+	for _, l := range lines {
+		if l.Action != "extend" || l.Resource == nil {
+			t.Errorf("pool monitor --once: line %+v, want extends only", l)
+			continue
+		}
+		from, ok := want[*l.Resource]
+		delete(want, *l.Resource)
+		if !ok || l.Method == nil || *l.Method != "lvextend" || l.Threshold == nil || *l.Threshold != 3 ||
+			l.FromBytes == nil || *l.FromBytes != from || l.ToBytes == nil ||
+			*l.ToBytes < from+from*5/100 || *l.ToBytes > max(from+from*5/100, from+extent)+extent {
+			t.Errorf("extend line %+v: want %s grown with lvextend by 5%% of %d bytes at threshold 3", l, *l.Resource, from)
+		}
+		if grownData, grownMeta := lvSizes(t, "docker/thinpool"); ok && l.ToBytes != nil &&
+			map[string]uint64{"data": grownData, "metadata": grownMeta}[*l.Resource] != *l.ToBytes {
+			t.Errorf("LVM volume's %s is %d bytes / %d bytes, the monitor said %d", *l.Resource, grownData, grownMeta, *l.ToBytes)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("pool monitor --once did not grow %v: %+v", want, lines)
+	}
+	if st := readPoolState("docker-thinpool"); st.mode != "rw" {
+		t.Errorf("direct-lvm pool after the monitor: %+v, want rw", st)
+	}
+}
