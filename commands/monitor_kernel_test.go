@@ -758,3 +758,49 @@ func TestMonitorDirectLVMSettings(t *testing.T) {
 		t.Errorf("direct-lvm pool after the monitor: %+v, want rw", st)
 	}
 }
+
+// TestMonitorEveryPoolUnderRoot watches every pool root below --root
+// when --root itself holds none: two loop pools over the threshold are
+// both grown by one pool monitor --once.
+func TestMonitorEveryPoolUnderRoot(t *testing.T) {
+	var pools []*poolFixture
+	for i := 0; i < 2; i++ {
+		f := newPoolFixture(t)
+		f.must("pool", "create", "--data-size", "256M", "--metadata-size", "16M", "--base-size", "256M", "--fs", "ext4", "--direct-io")
+		f.must("snapshot", "create", "c")
+		f.must("activate", "c")
+		prefix := strings.TrimSuffix(f.poolName(), "-pool")
+		if w := startWriter(t, "/dev/mapper/"+prefix+"-c", 216<<20); !w.wait(10*time.Minute) || w.err != nil {
+			t.Fatalf("writing 216 MiB: %v: %s", w.err, w.out.String())
+		}
+		f.must("deactivate", "c")
+		pools = append(pools, f)
+	}
+	parent := filepath.Dir(pools[0].root)
+	if filepath.Dir(pools[1].root) != parent {
+		t.Fatalf("the roots %s and %s are not in one directory", pools[0].root, pools[1].root)
+	}
+	_, errOut, code := run(t, "--root", parent, "--output", "json", "pool", "monitor", "--once")
+	if code != 0 {
+		t.Fatalf("pool monitor --once --root %s = exit %d, stderr:\n%s", parent, code, errOut)
+	}
+	grown := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(errOut))
+	for sc.Scan() {
+		var l monitorLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("pool monitor printed a line that is not JSON: %q: %v", sc.Text(), err)
+		}
+		if l.Action == "extend" && l.Root != nil && l.Resource != nil && *l.Resource == "data" {
+			grown[*l.Root] = true
+		}
+	}
+	for _, f := range pools {
+		if !grown[f.root] {
+			t.Errorf("pool monitor --root %s did not grow the pool of %s:\n%s", parent, f.root, errOut)
+		}
+		if size := fileSize(t, filepath.Join(f.root, "devicemapper", "data")); size <= 256<<20 {
+			t.Errorf("data file of %s is %d bytes, want it grown", f.root, size)
+		}
+	}
+}
