@@ -96,8 +96,10 @@ func runMonitor(m *pool.Monitor, root string, roots []string, interval time.Dura
 	}
 	defer w.Close()
 	var stopped atomic.Pointer[string]
-	restoreCatch := pool.CatchInterrupts()
-	defer restoreCatch()
+	// main catches SIGINT and SIGTERM (pool.CatchInterrupts); the handler
+	// turns them into a clean stop. A second catcher here would see each
+	// signal twice, and the late copy, arriving after the handler is
+	// restored, would end the process with "interrupted" and 143.
 	restore := pool.SetInterruptHandler(func(sig os.Signal) {
 		s := sig.String()
 		if stopped.CompareAndSwap(nil, &s) {
