@@ -6,7 +6,7 @@
 #   make vmtest     kernel tests, each test binary in a QEMU guest
 #   make reliability the reliability suite (concurrency, random kills, faults,
 #                   bad input) in a QEMU guest; prints its figures
-#   make lint       go vet + staticcheck (pinned in go.mod) + the darwin build
+#   make lint       go mod tidy -diff, go vet, staticcheck (pinned in go.mod), the darwin build
 #   make fuzz       every Fuzz* target for FUZZTIME (default 20s) each
 #   make man        regenerate the man page and docs/json.md; make man-check verifies them
 #   make demo       run scripts/demo.sh in a QEMU guest
@@ -88,6 +88,7 @@ deps:
 # The Linux-only packages (main, commands, pool) carry //go:build linux; the
 # rest (format, pool/thinmeta, dmctl's types) must build everywhere.
 lint:
+	$(GO) mod tidy -diff
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) tool staticcheck -tags $(TAGS) ./...
 	GOOS=darwin $(GO) build -tags $(TAGS) ./...
