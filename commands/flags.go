@@ -153,19 +153,24 @@ type selection struct {
 
 // deviceSelection reads -u/-j/-m and checks them against the names given:
 // one way of naming a device at a time. ok is false when none was given.
+// A flag given an empty value (a script's unset variable) is refused: it
+// names no device, and must not fall back to every device.
 func deviceSelection(c *cli.Context, names []string) (sel selection, ok bool, err error) {
 	uuid, maj, min := c.String(flagUUID), c.String(flagMajor), c.String(flagMinor)
+	byUUID, byMaj, byMin := c.IsSet(flagUUID), c.IsSet(flagMajor), c.IsSet(flagMinor)
 	switch {
-	case uuid == "" && maj == "" && min == "":
+	case !byUUID && !byMaj && !byMin:
 		return sel, false, nil
-	case uuid != "" && (maj != "" || min != ""):
+	case byUUID && (byMaj || byMin):
 		return sel, false, usagef("%s: name the device with --uuid or with --major and --minor, not both", c.Command.Name)
-	case uuid == "" && (maj == "" || min == ""):
+	case !byUUID && (!byMaj || !byMin):
 		return sel, false, usagef("%s: --major and --minor go together", c.Command.Name)
 	case len(names) > 0:
 		return sel, false, usagef("%s: name the device either by NAME or with --uuid/--major/--minor", c.Command.Name)
+	case byUUID && uuid == "":
+		return sel, false, usagef("%s: --uuid is empty", c.Command.Name)
 	}
-	if uuid != "" {
+	if byUUID {
 		if err := dmctl.ValidateUUID(uuid); err != nil {
 			return sel, false, usagef("%s: %v", c.Command.Name, err)
 		}

@@ -147,6 +147,14 @@ func TestUsageExitCodes(t *testing.T) {
 		{"remove", "-j", "253"},
 		{"remove", "-j", "x", "-m", "1"},
 		{"suspend", "-u", "U", "-m", "2"},
+		// An empty selection (a script's unset variable) names no device:
+		// it must not fall back to every device, or to the pool report.
+		{"status", "-u", ""},
+		{"info", "--uuid="},
+		{"table", "-u", "", "x"},
+		{"remove", "-u", ""},
+		{"deps", "-j", "", "-m", ""},
+		{"wait", "-j", "253", "-m", ""},
 		{"wait", "a", "abc"},
 		{"wait", "-u", "U", "abc"},
 		{"message", "-u", "U", "x", "create_thin", "0"},
