@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -41,6 +42,7 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 		Writer:         out,
 		ErrWriter:      errOut,
 		Flags:          globalFlags(),
+		Before:         checkRoot,
 		OnUsageError:   onUsageError,
 		ExitErrHandler: func(*cli.Context, error) {}, // Main reports errors
 		Action: func(c *cli.Context) error {
@@ -84,6 +86,25 @@ func NewApp(in io.Reader, out, errOut io.Writer) *cli.App {
 		setUsageErrors(c)
 	}
 	return app
+}
+
+// checkRoot refuses an empty --root (or DMCTL_ROOT set to nothing), which
+// would otherwise be the current directory, and makes a relative one
+// absolute once, so that every command and every path dmctl prints or
+// records names the same directory wherever the next command runs.
+func checkRoot(c *cli.Context) error {
+	root := c.String(flagRoot)
+	if root == "" {
+		return usagef("--root is empty (an unset variable, or DMCTL_ROOT set to nothing?)")
+	}
+	if filepath.IsAbs(root) {
+		return nil
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return fmt.Errorf("--root %s: %w", root, err)
+	}
+	return c.Set(flagRoot, abs)
 }
 
 func setUsageErrors(c *cli.Command) {

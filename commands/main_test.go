@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,6 +156,16 @@ func TestUsageExitCodes(t *testing.T) {
 		{"remove", "-u", ""},
 		{"deps", "-j", "", "-m", ""},
 		{"wait", "-j", "253", "-m", ""},
+		// An empty --root would be the current directory: pool destroy
+		// --yes under a script's unset $ROOT must not act there.
+		{"--root", "", "pool", "destroy", "--yes"},
+		{"pool", "ls", "--root="},
+		// An empty device flag is not "no device": pool create must not
+		// fall back to a loop pool.
+		{"pool", "create", "--data-dev", "", "--metadata-dev", "/dev/vdb"},
+		{"pool", "create", "--metadata-dev="},
+		{"pool", "create", "--thinpooldev", ""},
+		{"pool", "create", "--directlvm-device", ""},
 		{"wait", "a", "abc"},
 		{"wait", "-u", "U", "abc"},
 		{"message", "-u", "U", "x", "create_thin", "0"},
@@ -183,7 +194,10 @@ func TestUsageExitCodes(t *testing.T) {
 	}
 	root := t.TempDir()
 	for _, args := range tests {
-		out, errOut, code := run(t, append([]string{"--root", root}, args...)...)
+		if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--root") }) {
+			args = append([]string{"--root", root}, args...)
+		}
+		out, errOut, code := run(t, args...)
 		if code != commands.ExitUsage {
 			t.Errorf("Main(%q) = %d, want %d (stderr %q)", args, code, commands.ExitUsage, errOut)
 		}
@@ -211,4 +225,16 @@ func TestUsageExitCodes(t *testing.T) {
 		t.Errorf("dmctl ls --no-such-flag (process) = exit %d, want %d (stderr %q)", code, commands.ExitUsage, errOut)
 	}
 	checkErrorLine(t, "dmctl ls --no-such-flag (process)", errOut)
+}
+
+// TestEmptyRootFromEnvironment checks that DMCTL_ROOT set to nothing is
+// refused as an empty --root is, rather than taken as the current
+// directory.
+func TestEmptyRootFromEnvironment(t *testing.T) {
+	t.Setenv("DMCTL_ROOT", "")
+	out, errOut, code := run(t, "pool", "ls")
+	if code != commands.ExitUsage || out != "" || !strings.Contains(errOut, "DMCTL_ROOT") {
+		t.Errorf("DMCTL_ROOT= dmctl pool ls = exit %d, stdout %q, stderr %q; want exit 2 naming DMCTL_ROOT", code, out, errOut)
+	}
+	checkErrorLine(t, "DMCTL_ROOT= dmctl pool ls", errOut)
 }

@@ -128,6 +128,13 @@ func createConfig(c *cli.Context) (pool.Config, error) {
 		on := c.Bool("blkdiscard") && !c.Bool("no-blkdiscard")
 		cfg.BlkDiscard = &on
 	}
+	// A device flag given an empty value (a script's unset variable) is
+	// not the absence of the flag: it must not become a loop pool.
+	for _, f := range []string{"data-dev", "metadata-dev", "thinpooldev", "directlvm-device"} {
+		if c.IsSet(f) && c.String(f) == "" {
+			return cfg, fmt.Errorf("--%s is empty", f)
+		}
+	}
 	cfg.DataDevice = c.String("data-dev")
 	cfg.MetadataDevice = c.String("metadata-dev")
 	cfg.ThinPoolDevice = c.String("thinpooldev")
