@@ -303,6 +303,13 @@ func (p *Pool) Mount(id, dir, opts string, readOnly bool) (retDir string, retErr
 	}
 	data := mountData(fsi.Type, p.rec.Config.MountOptions, opts)
 	if err := p.env.Sys.Mount(path, dir, fsi.Type, data, readOnly); err != nil {
+		// The kernel refuses a second mount on the same directory, and one
+		// beside a mount of the other kind (read-only beside read-write):
+		// EBUSY alone does not say so.
+		if mps, mpErr := p.env.Sys.MountPoints(info.Dev); isBusy(err) && mpErr == nil && len(mps) > 0 {
+			return "", fmt.Errorf("mount %s on %s: already mounted on %s (umount %s first): %w",
+				id, dir, strings.Join(mps, ", "), id, err)
+		}
 		return "", fmt.Errorf("mount %s on %s: %w", id, dir, err)
 	}
 	if retries := p.rec.Config.XFSNospaceMaxRetries; fsi.Type == FSXFS && retries != "" {

@@ -313,6 +313,14 @@ func TestMountAndHolders(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		t.Errorf("mount point %s not made: %v", dir, err)
 	}
+	// A second mount there is refused (EBUSY) with the reason, and the
+	// device stays mounted and active.
+	if _, err := p.Mount("ctr", "", "ro", true); !isBusy(err) || !strings.Contains(err.Error(), "already mounted on "+dir) {
+		t.Errorf("Mount(ctr) again = %v, want EBUSY naming %s", err, dir)
+	}
+	if _, err := k.Info(p.Names().Device("ctr")); err != nil || k.mounts[dir] == 0 {
+		t.Errorf("after a refused second mount: device %v, mounts %v; want it still active and mounted", err, k.mounts)
+	}
 	err = p.Deactivate(false)
 	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "mounted on "+dir) {
 		t.Errorf("Deactivate with a mounted device = %v, want ErrInUse naming %s", err, dir)
