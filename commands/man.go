@@ -208,7 +208,8 @@ Every command that prints something prints human tables by default, JSON with \f
 (the schema is in docs/json.md) and dmsetup's own text with \fB\-\-output dmsetup\fR. Tables take
 \fB\-o\fR \fICOL,...\fR, \fB\-\-noheadings\fR, \fB\-\-separator\fR \fISEP\fR and \fB\-\-bytes\fR, as dmsetup,
 lsblk and lvs do: column names are one word and empty cells print \-; with \fB\-\-noheadings\fR, blanks inside a
-cell print as \ex20 except in the last column, so that awk's fields are the columns.
+cell print as \ex20, and with \fB\-\-separator\fR the separator's bytes inside a cell print as \ex\fINN\fR, except
+in the last column, so that awk's fields are the columns.
 .SH GLOBAL OPTIONS
 {{- range .Globals}}
 .TP

@@ -10,8 +10,9 @@
 //   - Kind Table (the default) prints aligned, borderless columns with
 //     one-word upper-case headings, like lsblk or docker ps, sizes in binary
 //     units without a blank ("100GiB"), "-" for an empty cell and \x20 for a
-//     blank inside a cell except in the last column, so that awk's fields
-//     are the columns. TableOptions select the columns (-o), drop the
+//     blank inside a cell (with a separator: \xNN for the separator's
+//     bytes) except in the last column, so that awk's fields are the
+//     columns. TableOptions select the columns (-o), drop the
 //     headings, join cells with a separator instead, and print sizes in
 //     bytes; writeTable is the one place tables are laid out. Reports of
 //     one object (pool create, trim, docker info's section) print

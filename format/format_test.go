@@ -192,6 +192,10 @@ func TestTableOptions(t *testing.T) {
 		{TableOptions{Columns: "Name,maj:min", NoHeadings: true}, "broken                    253:8\ndocker-8:1-1048612-base   253:1\n", ""},
 		{TableOptions{Columns: "+event", Separator: ","}, "NAME,MAJ:MIN,UUID,EVENT\nbroken,253:8,,2\ndocker-8:1-1048612-base,253:1,,0\n", ""},
 		{TableOptions{Columns: "uuid,name", NoHeadings: true}, "-   broken\n-   docker-8:1-1048612-base\n", ""},
+		// A cell holding the separator has it escaped, but in the last
+		// column (as blanks are without a separator).
+		{TableOptions{Columns: "name,maj:min", NoHeadings: true, Separator: "-"}, "broken-253:8\ndocker\\x2d8:1\\x2d1048612\\x2dbase-253:1\n", ""},
+		{TableOptions{Columns: "maj:min,name", NoHeadings: true, Separator: "-"}, "253:8-broken\n253:1-docker-8:1-1048612-base\n", ""},
 		{TableOptions{Columns: "name,frob"}, "", `unknown column "frob"`},
 		{TableOptions{Columns: ","}, "", "no columns"},
 	}
@@ -217,17 +221,22 @@ func TestEscapeCell(t *testing.T) {
 	tests := []struct {
 		in     string
 		blanks bool
+		sep    string
 		want   string
 	}{
-		{"plain", true, "plain"},
-		{"/mnt/a dir", true, `/mnt/a\x20dir`},
-		{"/mnt/a dir", false, "/mnt/a dir"},
-		{"two\nlines", false, `two\x0alines`},
-		{"tab\there", true, `tab\x09here`},
+		{"plain", true, "", "plain"},
+		{"/mnt/a dir", true, "", `/mnt/a\x20dir`},
+		{"/mnt/a dir", false, "", "/mnt/a dir"},
+		{"two\nlines", false, "", `two\x0alines`},
+		{"tab\there", true, "", `tab\x09here`},
+		{"/a,/b", false, ",", `/a\x2c/b`},
+		{"a\tb c", false, "\t", `a\x09b c`},
+		{"x | y|z", false, " | ", `x\x20\x7c\x20y|z`},
+		{"a,b", false, ":", "a,b"},
 	}
 	for _, tc := range tests {
-		if got := escapeCell(tc.in, tc.blanks); got != tc.want {
-			t.Errorf("escapeCell(%q, %v) = %q, want %q", tc.in, tc.blanks, got, tc.want)
+		if got := escapeCell(tc.in, tc.blanks, tc.sep); got != tc.want {
+			t.Errorf("escapeCell(%q, %v, %q) = %q, want %q", tc.in, tc.blanks, tc.sep, got, tc.want)
 		}
 	}
 }

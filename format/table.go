@@ -171,14 +171,20 @@ func (t *table[R]) write(out Output, recs []R) error {
 	for r := range recs {
 		row := make([]string, len(idx))
 		for j, i := range idx {
+			// The last column is the rest of the line: blanks and the
+			// separator stay as they are there.
+			blanks, sep := escapeBlanks && j != len(idx)-1, ""
+			if j != len(idx)-1 {
+				sep = out.Table.Separator
+			}
 			c := t.cols[i].get(&recs[r])
 			switch s := c.String(out.Table.Bytes); {
 			case s == "" && aligned:
 				row[j] = "-"
 			case c.drawn != "":
-				row[j] = c.drawn + escapeCell(c.text, escapeBlanks && j != len(idx)-1)
+				row[j] = c.drawn + escapeCell(c.text, blanks, sep)
 			default:
-				row[j] = escapeCell(s, escapeBlanks && j != len(idx)-1)
+				row[j] = escapeCell(s, blanks, sep)
 			}
 		}
 		rows[r] = row
@@ -246,14 +252,23 @@ func writeTable(w io.Writer, what string, opts TableOptions, headings []string, 
 // columnGap separates the columns of an aligned table, as in docker ps.
 const columnGap = "   "
 
-// escapeCell escapes what would break a table's lines (newlines, and with
-// blanks set blanks and tabs too) as \xNN, as lsblk -r does.
-func escapeCell(s string, blanks bool) string {
-	if !strings.ContainsAny(s, "\n\r\t ") {
+// escapeCell escapes what would break a table's lines or columns as \xNN,
+// as lsblk -r does: newlines, with blanks set blanks and tabs too, and
+// every byte of each occurrence of sep (the --separator), when set.
+func escapeCell(s string, blanks bool, sep string) string {
+	hasSep := sep != "" && strings.Contains(s, sep)
+	if !hasSep && !strings.ContainsAny(s, "\n\r\t ") {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
+		if hasSep && strings.HasPrefix(s[i:], sep) {
+			for j := 0; j < len(sep); j++ {
+				fmt.Fprintf(&b, `\x%02x`, sep[j])
+			}
+			i += len(sep) - 1
+			continue
+		}
 		switch c := s[i]; {
 		case c == '\n' || c == '\r' || (blanks && (c == ' ' || c == '\t')):
 			fmt.Fprintf(&b, `\x%02x`, c)
