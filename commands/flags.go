@@ -116,13 +116,15 @@ func outputOf(c *cli.Context) (format.Output, error) {
 }
 
 // tableOutput is outputOf for a command printing view, with its -o checked
-// before anything is read.
+// before anything is read: under --output json too, which prints every key
+// but must not take a misspelt column silently (dmsetup's output takes
+// dmsetup's words, which the commands check).
 func tableOutput(c *cli.Context, view format.TableView) (format.Output, error) {
 	out, err := outputOf(c)
 	if err != nil {
 		return out, err
 	}
-	if out.Kind == format.Table {
+	if out.Kind != format.Dmsetup {
 		if out.Table.Columns == "help" {
 			for _, col := range view.Columns() {
 				extra := ""

@@ -178,6 +178,10 @@ func TestUsageExitCodes(t *testing.T) {
 		{"ls", "-o", "frob"},
 		{"--output", "dmsetup", "ls", "-o", "frob"},
 		{"status", "-o", "+frob"},
+		// JSON prints every key, but a bad column is a bad command line
+		// whatever the output (DMCTL_OUTPUT=json may be exported).
+		{"--output", "json", "status", "-o", "frob"},
+		{"snapshot", "ls", "-o", "id,frob", "--output", "json"},
 		{"table", "-o", "name,frob"},
 		{"--output", "dmsetup", "deps", "-o", "uuid"},
 		{"targets", "-o", "version,uuid"},
