@@ -222,6 +222,21 @@ func TestKernelDmsetupErrors(t *testing.T) {
 		{"message", missing, "0", "x"},
 		{"clear", missing},
 		{"rename", missing, missing + "2"},
+		// Selected by uuid or number: dmsetup names the device in the
+		// verb's own ioctl error.
+		{"info", "-u", "U-" + missing},
+		{"status", "-u", "U-" + missing},
+		{"table", "-u", "U-" + missing},
+		{"deps", "-u", "U-" + missing},
+		{"remove", "-u", "U-" + missing},
+		{"suspend", "-u", "U-" + missing},
+		{"resume", "-u", "U-" + missing},
+		{"clear", "-u", "U-" + missing},
+		{"message", "-u", "U-" + missing, "0", "x"},
+		{"wait", "-u", "U-" + missing},
+		{"info", "-j", "254", "-m", "4000"},
+		{"table", "-j", "254", "-m", "4000"},
+		{"remove", "-j", "254", "-m", "4000"},
 	} {
 		want, wantCode := dmsetupStderr(t, args...)
 		_, got, code := run(t, append([]string{"--output", "dmsetup"}, args...)...)

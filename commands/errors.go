@@ -34,6 +34,23 @@ var dmsetupOps = map[string]string{
 	"target version": "get_target_version",
 }
 
+// dmsetupVerbOps are the ioctls dmsetup's verbs issue on the device they
+// name: dmsetup names a device selected by -u or -j/-m in that ioctl's
+// error, where dmctl first looks the device up.
+var dmsetupVerbOps = map[string]string{
+	"info":    "info",
+	"status":  "status",
+	"table":   "table",
+	"deps":    "deps",
+	"remove":  "remove",
+	"suspend": "suspend",
+	"resume":  "resume",
+	"load":    "reload",
+	"clear":   "clear",
+	"message": "message",
+	"wait":    "waitevent",
+}
+
 // dmsetupError returns what dmsetup prints on standard error for err, for
 // --output dmsetup, so that scripts grepping dmsetup's words keep working:
 // "Device does not exist." when info or status finds no device,
@@ -48,12 +65,29 @@ func dmsetupError(err error) (text string, ok bool) {
 	var b strings.Builder
 	for _, leaf := range leaves {
 		var de *dmctl.Error
+		var se selectionError
 		var errno syscall.Errno
 		switch {
 		case errors.Is(leaf, dmctl.ErrUnavailable):
 			b.WriteString("Failure to communicate with kernel device-mapper driver.\n")
 		case !errors.As(leaf, &de) || !errors.As(leaf, &errno):
 			return "", false
+		case errors.As(leaf, &se):
+			// libdm names the device as "NAME UUID", with an empty name
+			// here, and the number in parentheses for -j/-m.
+			op, known := dmsetupVerbOps[se.sel.verb]
+			if !known {
+				return "", false
+			}
+			id := se.sel.uuid
+			if se.sel.byNo {
+				id = "(" + se.sel.dev.String() + ")"
+			}
+			if (op == "info" || op == "status") && errno == syscall.ENXIO {
+				b.WriteString("Device does not exist.\n")
+			} else {
+				b.WriteString("device-mapper: " + op + " ioctl on  " + id + " failed: " + errnoReason(errno) + "\n")
+			}
 		case (de.Op == "info" || de.Op == "status") && errno == syscall.ENXIO:
 			b.WriteString("Device does not exist.\n")
 		default:
@@ -64,13 +98,18 @@ func dmsetupError(err error) (text string, ok bool) {
 			if !known {
 				return "", false
 			}
-			reason := errno.Error()
-			if reason != "" {
-				reason = strings.ToUpper(reason[:1]) + reason[1:]
-			}
-			b.WriteString("device-mapper: " + op + " ioctl on " + de.Device + "  failed: " + reason + "\n")
+			b.WriteString("device-mapper: " + op + " ioctl on " + de.Device + "  failed: " + errnoReason(errno) + "\n")
 		}
 	}
 	b.WriteString("Command failed.\n")
 	return b.String(), true
+}
+
+// errnoReason is strerror's text as libdm prints it, capitalised.
+func errnoReason(errno syscall.Errno) string {
+	reason := errno.Error()
+	if reason != "" {
+		reason = strings.ToUpper(reason[:1]) + reason[1:]
+	}
+	return reason
 }

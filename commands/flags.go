@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -146,8 +147,9 @@ func tableOutput(c *cli.Context, view format.TableView) (format.Output, error) {
 // listed: success.
 var errColumnsListed = errors.New("columns listed")
 
-// selection is a device named by -u, or by -j and -m.
+// selection is a device named by -u, or by -j and -m, for the command verb.
 type selection struct {
+	verb string
 	uuid string
 	dev  dmctl.Dev
 	byNo bool
@@ -176,14 +178,14 @@ func deviceSelection(c *cli.Context, names []string) (sel selection, ok bool, er
 		if err := dmctl.ValidateUUID(uuid); err != nil {
 			return sel, false, usagef("%s: %v", c.Command.Name, err)
 		}
-		return selection{uuid: uuid}, true, nil
+		return selection{verb: c.Command.Name, uuid: uuid}, true, nil
 	}
 	ma, err1 := strconv.ParseUint(maj, 10, 32)
 	mi, err2 := strconv.ParseUint(min, 10, 32)
 	if err1 != nil || err2 != nil {
 		return sel, false, usagef("%s: bad device number %s:%s", c.Command.Name, maj, min)
 	}
-	return selection{dev: dmctl.MakeDev(uint32(ma), uint32(mi)), byNo: true}, true, nil
+	return selection{verb: c.Command.Name, dev: dmctl.MakeDev(uint32(ma), uint32(mi)), byNo: true}, true, nil
 }
 
 // name returns the name of the selected device.
@@ -196,10 +198,29 @@ func (s selection) name(ctl *dmctl.Control) (string, error) {
 		info, err = ctl.InfoByUUID(s.uuid)
 	}
 	if err != nil {
-		return "", err
+		return "", selectionError{sel: s, err: err}
 	}
 	return info.Name, nil
 }
+
+// selectionError is the failure to find the device a selection names.
+type selectionError struct {
+	sel selection
+	err error
+}
+
+func (e selectionError) Error() string {
+	what := "uuid " + e.sel.uuid
+	if e.sel.byNo {
+		what = "number " + e.sel.dev.String()
+	}
+	if errors.Is(e.err, dmctl.ErrNoDevice) || errors.Is(e.err, syscall.ENXIO) {
+		return fmt.Sprintf("%s: no device with %s", e.sel.verb, what)
+	}
+	return fmt.Sprintf("%s: device with %s: %v", e.sel.verb, what, e.err)
+}
+
+func (e selectionError) Unwrap() error { return e.err }
 
 // checkNames refuses device names the kernel would refuse, before the
 // kernel is asked anything.
