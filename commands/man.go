@@ -262,7 +262,7 @@ success
 the operation failed (one line on standard error says why); for \fBcheck\fR: the pool is inconsistent
 .TP
 .B 2
-bad command line: nothing was done, and nothing was asked of the kernel
+bad command line: nothing was done, and nothing was asked of the kernel. An empty value for a flag that names something (\fB\-u ""\fR, \fB\-\-root ""\fR, \fB\-\-data\-dev ""\fR: a script's unset variable) is one: it never falls back to a default or to every device
 .TP
 .B 3
 \fBcheck\fR only: the check could not run (no pool, no device\-mapper); a repair that fails exits 1
