@@ -5,7 +5,6 @@ package pool
 import (
 	"fmt"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/dmctl/dmctl/dmctl"
@@ -57,15 +56,15 @@ func (p *Pool) checkPoolIsOurs() error {
 		parts = []part{{"data", p.rec.Config.DataDevice, table.DataDev}, {"metadata", p.rec.Config.MetadataDevice, table.MetadataDev}}
 	}
 	for _, pt := range parts {
-		runsOn, ours := pt.dev.String(), false
+		runsOn, ours, replaced := pt.dev.String(), false, false
 		if p.rec.Mode == ModeLoop {
-			ours, runsOn = p.loopIsFile(pt.dev, pt.path)
+			ours, replaced, runsOn = p.loopIsFile(pt.dev, pt.path)
 		} else if dev, ok, err := p.env.Sys.IsBlockDevice(pt.path); err == nil && ok {
 			ours = dev == pt.dev
 		}
 		switch {
 		case ours:
-		case p.rec.Mode == ModeLoop && strings.HasPrefix(runsOn, "/dev/loop") && strings.HasSuffix(runsOn, "("+pt.path+" (deleted))"):
+		case replaced:
 			// This root's own file, replaced (a backup restored over
 			// it, a copy moved in) while the pool ran on the old one.
 			return fmt.Errorf("pool %s runs on %s as its %s device: this root's %s was replaced while the pool ran, and the pool still holds the old file's data; refusing to touch it: to go on with the files now in the root, remove the pool's devices (dmctl remove, thin devices first, the pool last; the old file goes with them), then activate it again",
@@ -79,20 +78,23 @@ func (p *Pool) checkPoolIsOurs() error {
 }
 
 // loopIsFile reports whether dev is a loop device attached to file (the
-// same device and inode), and what dev is, for an error.
-func (p *Pool) loopIsFile(dev dmctl.Dev, file string) (bool, string) {
+// same device and inode), whether it is attached to an earlier file of
+// that name since removed or replaced (sysfs then names it "file
+// (deleted)"), and what dev is, for an error.
+func (p *Pool) loopIsFile(dev dmctl.Dev, file string) (ours, replaced bool, what string) {
 	ld, err := p.env.Sys.LoopStatusOf(dev)
 	if err != nil {
-		return false, "device " + dev.String() + " (not a loop device)"
+		return false, false, "device " + dev.String() + " (not a loop device)"
 	}
-	what := ld.Path
+	what = ld.Path
 	if ld.BackingFile != "" {
 		what = ld.Path + " (" + ld.BackingFile + ")"
 	}
+	replaced = ld.BackingFile == file+" (deleted)"
 	fi, err := os.Stat(file)
 	if err != nil {
-		return false, what
+		return false, replaced, what
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && uint64(st.Dev) == ld.BackingDev && st.Ino == ld.BackingInode, what
+	return ok && uint64(st.Dev) == ld.BackingDev && st.Ino == ld.BackingInode, replaced, what
 }
