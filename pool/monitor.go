@@ -285,26 +285,19 @@ func (m *Monitor) checkPool(w *watchedPool, refresh bool) Result {
 		}
 		w.info = f
 	}
-	_, targets, err := m.env.DM.Status(w.info.name, dmctl.StatusOptions{NoFlush: true})
-	if err != nil {
-		if isNoDevice(err) {
-			if w.mode != "inactive" {
-				w.mode = "inactive"
-				m.emit(w, MonitorEvent{Action: MonitorInactive, Message: "the pool is not active"})
-			}
-			return Result{}
+	target, st, err := readPoolStatus(m.env.DM, w.info.name)
+	if errors.Is(err, ErrPoolInactive) {
+		if w.mode != "inactive" {
+			w.mode = "inactive"
+			m.emit(w, MonitorEvent{Action: MonitorInactive, Message: "the pool is not active"})
 		}
-		return m.fail(w, "", err)
+		return Result{}
 	}
-	if len(targets) != 1 || targets[0].Type != "thin-pool" {
-		return m.fail(w, "", fmt.Errorf("pool %s: not a thin-pool device", w.info.name))
-	}
-	st, err := ParsePoolStatus(targets[0].Params)
 	if err != nil {
 		return m.fail(w, "", err)
 	}
 	if w.info.blockBytes == 0 || refresh {
-		if b := st.BlockBytes(targets[0].Length); b != 0 {
+		if b := st.BlockBytes(target.Length); b != 0 {
 			w.info.blockBytes = b
 		}
 	}
@@ -339,7 +332,7 @@ func (m *Monitor) checkPool(w *watchedPool, refresh bool) Result {
 		res.Problems += rr.Problems
 	}
 	if !w.lwmSet && w.info.mode != ModeAdopted {
-		m.syncLowWater(w, st, targets[0])
+		m.syncLowWater(w, st)
 	}
 	return res
 }
@@ -382,9 +375,9 @@ func lowWaterFor(total, threshold uint64) uint64 {
 
 // syncLowWater sets the low water mark of a pool dmctl created to the
 // threshold, once.
-func (m *Monitor) syncLowWater(w *watchedPool, st PoolStatus, target dmctl.Target) {
+func (m *Monitor) syncLowWater(w *watchedPool, st PoolStatus) {
 	want := lowWaterFor(st.TotalDataBlocks, w.info.threshold)
-	_, table, err := m.tableOf(w.info.name)
+	_, table, err := readPoolTable(m.env.DM, w.info.name)
 	if err == nil && table.LowWater == want {
 		w.lwmSet = true
 		return
@@ -402,19 +395,6 @@ func (m *Monitor) syncLowWater(w *watchedPool, st PoolStatus, target dmctl.Targe
 	m.emit(w, MonitorEvent{Action: MonitorLowWater, From: table.LowWater, To: want, Took: m.now().Sub(start),
 		Message: fmt.Sprintf("low water mark set to %d of %d blocks, so the kernel's event comes at %d%% data use",
 			want, st.TotalDataBlocks, w.info.threshold)})
-}
-
-// tableOf reads a pool's table.
-func (m *Monitor) tableOf(name string) (dmctl.Target, PoolTable, error) {
-	_, targets, err := m.env.DM.Table(name, dmctl.StatusOptions{})
-	if err != nil {
-		return dmctl.Target{}, PoolTable{}, err
-	}
-	if len(targets) != 1 || targets[0].Type != "thin-pool" {
-		return dmctl.Target{}, PoolTable{}, fmt.Errorf("pool %s: not a thin-pool device", name)
-	}
-	t, err := ParsePoolTable(targets[0].Params)
-	return targets[0], t, err
 }
 
 // withPool opens the pool for changes, runs fn and closes it.

@@ -127,7 +127,7 @@ func TestMonitorGrowsLoopPoolData(t *testing.T) {
 	if res := m.Check([]string{root}, true); res.Problems != 0 {
 		t.Errorf("Check under the threshold: %+v", res)
 	}
-	_, table, err := m.tableOf(name)
+	_, table, err := readPoolTable(m.env.DM, name)
 	if err != nil || table.LowWater != lowWaterFor(tp.totalData, 80) {
 		t.Errorf("low water mark %d (%v), want %d", table.LowWater, err, lowWaterFor(tp.totalData, 80))
 	}
@@ -156,7 +156,7 @@ func TestMonitorGrowsLoopPoolData(t *testing.T) {
 	if tp.totalData <= before {
 		t.Errorf("pool has %d data blocks after the extend, had %d", tp.totalData, before)
 	}
-	if _, table, _ := m.tableOf(name); table.LowWater != lowWaterFor(tp.totalData, 80) {
+	if _, table, _ := readPoolTable(m.env.DM, name); table.LowWater != lowWaterFor(tp.totalData, 80) {
 		t.Errorf("low water mark after the extend = %d, want %d", table.LowWater, lowWaterFor(tp.totalData, 80))
 	}
 

@@ -376,30 +376,44 @@ func (p *Pool) forThinChange() error {
 // poolStatus reads and parses the pool's status without making the kernel
 // commit its metadata first.
 func (p *Pool) poolStatus() (PoolStatus, error) {
-	_, targets, err := p.env.DM.Status(p.names.Pool, dmctl.StatusOptions{NoFlush: true})
+	_, st, err := readPoolStatus(p.env.DM, p.names.Pool)
+	return st, err
+}
+
+// readPoolStatus reads and parses the status of the thin pool name,
+// without making the kernel commit its metadata first; the target gives
+// the pool's length.
+func readPoolStatus(dm DM, name string) (dmctl.Target, PoolStatus, error) {
+	_, targets, err := dm.Status(name, dmctl.StatusOptions{NoFlush: true})
 	if err != nil {
 		if isNoDevice(err) {
-			return PoolStatus{}, fmt.Errorf("pool %s: %w", p.names.Pool, ErrPoolInactive)
+			return dmctl.Target{}, PoolStatus{}, fmt.Errorf("pool %s: %w", name, ErrPoolInactive)
 		}
-		return PoolStatus{}, fmt.Errorf("pool %s status: %w", p.names.Pool, err)
+		return dmctl.Target{}, PoolStatus{}, fmt.Errorf("pool %s status: %w", name, err)
 	}
 	if len(targets) != 1 || targets[0].Type != "thin-pool" {
-		return PoolStatus{}, fmt.Errorf("pool %s: not a thin-pool device", p.names.Pool)
+		return dmctl.Target{}, PoolStatus{}, fmt.Errorf("pool %s: not a thin-pool device", name)
 	}
-	return ParsePoolStatus(targets[0].Params)
+	st, err := ParsePoolStatus(targets[0].Params)
+	return targets[0], st, err
 }
 
 // poolTable reads and parses the pool's live table.
 func (p *Pool) poolTable() (dmctl.Target, PoolTable, error) {
-	_, targets, err := p.env.DM.Table(p.names.Pool, dmctl.StatusOptions{})
+	return readPoolTable(p.env.DM, p.names.Pool)
+}
+
+// readPoolTable reads and parses the table of the thin pool name.
+func readPoolTable(dm DM, name string) (dmctl.Target, PoolTable, error) {
+	_, targets, err := dm.Table(name, dmctl.StatusOptions{})
 	if err != nil {
 		if isNoDevice(err) {
-			return dmctl.Target{}, PoolTable{}, fmt.Errorf("pool %s: %w", p.names.Pool, ErrPoolInactive)
+			return dmctl.Target{}, PoolTable{}, fmt.Errorf("pool %s: %w", name, ErrPoolInactive)
 		}
-		return dmctl.Target{}, PoolTable{}, fmt.Errorf("pool %s table: %w", p.names.Pool, err)
+		return dmctl.Target{}, PoolTable{}, fmt.Errorf("pool %s table: %w", name, err)
 	}
 	if len(targets) != 1 || targets[0].Type != "thin-pool" {
-		return dmctl.Target{}, PoolTable{}, fmt.Errorf("pool %s: not a thin-pool device", p.names.Pool)
+		return dmctl.Target{}, PoolTable{}, fmt.Errorf("pool %s: not a thin-pool device", name)
 	}
 	t, err := ParsePoolTable(targets[0].Params)
 	return targets[0], t, err
